@@ -1,0 +1,166 @@
+"""Start-up: the same coroutine runs in production and in the end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import ConfigError, Settings
+from bot.i18n import N_, build_i18n
+from bot.middlewares import PersonI18nMiddleware, SessionMiddleware
+from handlers import build_root_router, describe
+from storage import migrate, queries
+from storage.db import create_engine, session_factory
+from storage.fsm import DatabaseStorage
+from storage.types import utcnow
+
+log = logging.getLogger("paket")
+
+
+def build_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.require_token(),
+        session=session,
+        default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
+    )
+
+
+def build_storage(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Redis when configured (several instances share it), else our own database."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+        return storage, RedisEventIsolation(storage.redis)
+    return DatabaseStorage(sessions), SimpleEventIsolation()
+
+
+def build_dispatcher(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    clock: Callable[[], datetime] = utcnow,
+) -> Dispatcher:
+    storage, isolation = build_storage(settings, sessions)
+    dp = Dispatcher(storage=storage, events_isolation=isolation)
+    dp.update.outer_middleware(SessionMiddleware(sessions, clock, settings.default_locale))
+    PersonI18nMiddleware(i18n).setup(dp)
+    dp.include_router(build_root_router())
+    dp["settings"] = settings
+    return dp
+
+
+def command_menu(i18n: I18n, locale: str) -> list[BotCommand]:
+    entries = [
+        ("start", N_("Home: what you can do now")),
+        ("new", N_("Write a new proposal")),
+        ("drafts", N_("Your drafts and proposals")),
+        ("cancel", N_("Leave the conversation, keeping the draft")),
+        ("language", N_("Change the language")),
+        ("help", N_("Help")),
+    ]
+    return [BotCommand(command=c, description=i18n.gettext(d, locale=locale)) for c, d in entries]
+
+
+async def register_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
+    await bot.set_my_commands(command_menu(i18n, default_locale), scope=BotCommandScopeDefault())
+    for locale in i18n.available_locales:
+        await bot.set_my_commands(
+            command_menu(i18n, locale), scope=BotCommandScopeDefault(), language_code=locale
+        )
+
+
+async def check_database(engine: AsyncEngine, url: str) -> None:
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # every driver has its own errors; the operator needs one line
+        from sqlalchemy.engine import make_url
+
+        safe = make_url(url).render_as_string(hide_password=True)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"database {safe} is unreachable: {reason}") from None
+
+
+@dataclass
+class App:
+    """One running bot: engine, Bot, Dispatcher. `stop()` ends polling cleanly."""
+
+    settings: Settings
+    clock: Callable[[], datetime] = utcnow
+    engine: AsyncEngine | None = None
+    bot: Bot | None = None
+    dp: Dispatcher | None = None
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def prepare(self) -> None:
+        token = self.settings.require_token()
+        del token
+        self.engine = create_engine(self.settings.database_url)
+        await check_database(self.engine, self.settings.database_url)
+        await migrate.upgrade(self.engine)
+        sessions = session_factory(self.engine)
+        i18n = build_i18n(self.settings.default_locale)
+        self.bot = build_bot(self.settings)
+        self.dp = build_dispatcher(self.settings, sessions, i18n, self.clock)
+        log.info("routers:\n%s", "\n".join(describe(self.dp)))
+        me = await self.bot.me()
+        async with sessions() as session, session.begin():
+            await queries.put_setting(session, "bot_username", me.username or "")
+        await register_commands(self.bot, i18n, self.settings.default_locale)
+
+    async def run_polling(self, *, handle_signals: bool = True) -> None:
+        """Poll until stopped.
+
+        Updates are handled one after another, not as tasks: the offset that confirms an update
+        to Telegram is sent only after it was handled, so a crash re-delivers it instead of
+        losing what someone typed.
+        """
+        await self.prepare()
+        assert self.bot is not None and self.dp is not None
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._ready.set()
+        try:
+            await self.dp.start_polling(
+                self.bot,
+                handle_as_tasks=False,
+                handle_signals=handle_signals,
+                polling_timeout=self.settings.polling_timeout,
+            )
+        finally:
+            await self.close()
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
+
+    async def stop(self) -> None:
+        if self.dp is not None:
+            try:
+                await self.dp.stop_polling()
+            except RuntimeError:
+                pass
+
+    async def close(self) -> None:
+        if self.dp is not None:
+            await self.dp.storage.close()
+        if self.bot is not None:
+            await self.bot.session.close()
+        if self.engine is not None:
+            await self.engine.dispose()

@@ -1,0 +1,325 @@
+"""`paket-bot`: the district operator's command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.errors import DomainError
+from bot.money import AmountError, parse_amount
+from storage.types import utcnow
+from storage.views import DistrictView, Role
+
+INVALID_TEXT = {
+    "village_required": "a PAKEM invite needs --village KODE",
+    "unknown_village": "{kode} is not a village of this district",
+    "no_open_round": "no round is open for submissions: open one with `paket-bot round open`",
+    "several_rounds": "several rounds are open ({ids}): choose one with --round ID",
+    "unknown_round": "round {id} does not exist in this district",
+    "village_not_in_round": "village {kode} does not take part in that round",
+    "village_only_for_pakem": "--village and --round apply to PAKEM invites only",
+    "round_name": "--name must be 1 to 120 characters",
+    "deadline_past": "the submission deadline must be in the future",
+    "ceiling_range": "--ceiling must be more than zero and at most Rp 10.000.000.000",
+    "no_villages": "this district has no villages: run `paket-bot regions import FILE.csv` first",
+    "unknown_villages": "not villages of this district: {kode}",
+    "csv_columns": "the CSV lacks the columns: {missing}",
+    "csv_row": "line {line} of the CSV has an empty code or name or an unknown level",
+    "csv_one_district": "the CSV must hold exactly one kabupaten or kota row (found {found})",
+    "csv_outside": "{kode} does not belong to the district in this CSV",
+}
+
+
+class CliError(Exception):
+    """Printed as one line; the exit status is 1."""
+
+
+def explain(exc: DomainError) -> str:
+    template = INVALID_TEXT.get(exc.code, exc.code.replace("_", " "))
+    try:
+        return template.format(**exc.params)
+    except (KeyError, IndexError):
+        return template
+
+
+def parse_deadline(text: str, zone: ZoneInfo) -> datetime:
+    """ "2026-12-31" (end of that day), "2026-12-31 17:00", or ISO 8601 with an offset."""
+    text = text.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(
+            f"cannot read the deadline {text!r}: use YYYY-MM-DD or 'YYYY-MM-DD HH:MM'"
+        ) from None
+    if len(text) == 10:
+        moment = datetime.combine(moment.date(), time(23, 59))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    from bot.app import check_database
+    from storage import migrate
+    from storage.db import create_engine, session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        await check_database(engine, settings.database_url)
+        await migrate.upgrade(engine)
+        async with session_factory(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+async def _district(session: AsyncSession, kode: str | None) -> DistrictView:
+    from storage import queries
+
+    if kode:
+        district = await queries.district_by_kode(session, kode)
+        if district is None:
+            raise CliError(f"no district with code {kode}")
+        return district
+    found = await queries.districts(session)
+    if not found:
+        raise CliError("no district yet: run `paket-bot regions import FILE.csv` first")
+    if len(found) > 1:
+        codes = ", ".join(f"{d.kode} ({d.name})" for d in found)
+        raise CliError(f"several districts ({codes}): choose one with --district KODE")
+    return found[0]
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import App
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings.require_token()
+    asyncio.run(App(settings).run_polling())
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_with_session(settings, lambda s: _noop()))
+    print("database is at the latest schema")
+    return 0
+
+
+async def _noop() -> None:
+    return None
+
+
+def cmd_regions_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.regions import import_regions
+
+    path = Path(args.file)
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    result = asyncio.run(
+        _with_session(
+            settings,
+            lambda s: import_regions(
+                s,
+                content,
+                utcnow(),
+                prefix=args.prefix,
+                timezone=args.timezone or settings.timezone,
+            ),
+        )
+    )
+    verb = "imported" if result.created else "updated"
+    print(
+        f"{verb} {result.district_name} ({result.district_kode}): "
+        f"{result.kecamatan} kecamatan, {result.villages} villages"
+    )
+    return 0
+
+
+def cmd_round_open(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.rounds import open_round
+
+    ceiling = None
+    if args.ceiling:
+        try:
+            ceiling = parse_amount(args.ceiling)
+        except AmountError:
+            raise CliError(
+                f"cannot read the ceiling {args.ceiling!r}: try 500000000 or '500 juta'"
+            ) from None
+    villages = [v.strip() for v in args.villages.split(",") if v.strip()] if args.villages else None
+
+    async def work(session: AsyncSession) -> Any:
+        district = await _district(session, args.district)
+        deadline = parse_deadline(args.submission_deadline, ZoneInfo(district.timezone))
+        return await open_round(
+            session,
+            district,
+            args.name,
+            deadline,
+            utcnow(),
+            ceiling=ceiling,
+            villages=villages,
+            actor_label="cli",
+        )
+
+    round_ = asyncio.run(_with_session(settings, work))
+    zone = ZoneInfo(round_.timezone)
+    print(
+        f"round {round_.id} opened: {round_.name}, submissions until "
+        f"{round_.submission_deadline.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+    )
+    return 0
+
+
+def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.people import create_invite
+    from storage import queries
+
+    async def work(session: AsyncSession) -> Any:
+        district = await _district(session, args.district)
+        invite = await create_invite(
+            session,
+            district,
+            Role(args.role),
+            utcnow(),
+            days=args.days or settings.invite_days,
+            village_kode=args.village,
+            round_id=args.round,
+            actor_label="cli",
+        )
+        username = settings.bot_username or await queries.get_setting(session, "bot_username")
+        return invite, username, district
+
+    invite, username, district = asyncio.run(_with_session(settings, work))
+    zone = ZoneInfo(district.timezone)
+    where = (
+        f" for village {invite.village_kode} in round {invite.round_id}"
+        if invite.village_kode
+        else ""
+    )
+    print(
+        f"one-time {invite.role.value} invite{where}, valid until "
+        f"{invite.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+    )
+    if username:
+        print(f"https://t.me/{username}?start={invite.code}")
+    else:
+        print("(the bot's @username is not known yet: start the bot once, or set BOT_USERNAME)")
+    print(f"/start {invite.code}")
+    return 0
+
+
+def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import queries
+
+    people = asyncio.run(_with_session(settings, queries.all_people))
+    if not people:
+        print("nobody has written to the bot yet")
+        return 0
+    for person in people:
+        roles = (
+            ", ".join(
+                g.role.value + (f"@{g.village_kode}/round {g.round_id}" if g.village_kode else "")
+                for g in person.grants
+            )
+            or "resident"
+        )
+        print(f"{person.id}\t{person.telegram_id}\t{person.full_name}\t{person.locale}\t{roles}")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paket-bot",
+        description="PAKET Bot: run the bot and administer a district's rounds.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot (long polling)")
+    run.set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="bring the schema up to date").set_defaults(
+        func=cmd_db_upgrade
+    )
+
+    regions = sub.add_parser("regions", help="official region codes")
+    regions_sub = regions.add_subparsers(dest="regions_command", required=True, metavar="ACTION")
+    imp = regions_sub.add_parser("import", help="import a district from CSV (kode,nama,tingkat)")
+    imp.add_argument("file", help="CSV file with the columns kode, nama, tingkat")
+    imp.add_argument("--prefix", help="letters for proposal numbers, e.g. KDL")
+    imp.add_argument("--timezone", help="the district's IANA zone (default: TIMEZONE)")
+    imp.set_defaults(func=cmd_regions_import)
+
+    rnd = sub.add_parser("round", help="funding rounds")
+    rnd_sub = rnd.add_subparsers(dest="round_command", required=True, metavar="ACTION")
+    opn = rnd_sub.add_parser("open", help="open a round")
+    opn.add_argument("--name", required=True, help="e.g. 'Tahap 1 2026'")
+    opn.add_argument(
+        "--submission-deadline",
+        required=True,
+        help="YYYY-MM-DD (end of day) or 'YYYY-MM-DD HH:MM', district time",
+    )
+    opn.add_argument("--ceiling", help="most a proposal may ask, in Rupiah, e.g. '500 juta'")
+    opn.add_argument("--villages", help="comma-separated village codes (default: all)")
+    opn.add_argument("--district", help="district code, needed only with several districts")
+    opn.set_defaults(func=cmd_round_open)
+
+    inv = sub.add_parser("invite", help="print a one-time invitation link")
+    inv.add_argument("--role", required=True, choices=[r.value for r in Role])
+    inv.add_argument("--village", help="village code, for PAKEM invites")
+    inv.add_argument("--round", type=int, help="round id, when several are open")
+    inv.add_argument("--district", help="district code, needed only with several districts")
+    inv.add_argument("--days", type=int, help="days until it expires (default 7)")
+    inv.set_defaults(func=cmd_invite)
+
+    ppl = sub.add_parser("people", help="list people and their roles")
+    ppl.set_defaults(func=cmd_people)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.func(settings, args))
+    except ConfigError as exc:
+        print(f"paket-bot: {exc}", file=sys.stderr)
+    except CliError as exc:
+        print(f"paket-bot: {exc}", file=sys.stderr)
+    except DomainError as exc:
+        print(f"paket-bot: {explain(exc)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # an operator gets one line; the details belong in a bug report
+        print(
+            f"paket-bot: unexpected error: {type(exc).__name__}: {exc}".splitlines()[0],
+            file=sys.stderr,
+        )
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

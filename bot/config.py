@@ -1,0 +1,75 @@
+"""Settings from the environment or a `.env` file.
+
+Nothing here is global: every entry point builds a `Settings` and passes it on, so tests can run
+several differently configured bots in one process.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
+SUPPORTED_LOCALES = ("id", "en")
+
+
+class ConfigError(Exception):
+    """A configuration problem that the operator must fix; printed as one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = ""
+    database_url: str = "sqlite+aiosqlite:///paket.db"
+    telegram_api_url: str = "https://api.telegram.org"
+    default_locale: str = "id"
+    timezone: str = "Asia/Jakarta"
+    redis_url: str | None = None
+    bot_username: str | None = None
+    invite_days: int = Field(default=7, ge=1, le=365)
+    polling_timeout: int = Field(default=25, ge=0, le=50)
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"TIMEZONE {value!r} is not a known IANA zone") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> str:
+        if not self.bot_token:
+            raise ConfigError("BOT_TOKEN is not set: put the token from @BotFather in BOT_TOKEN.")
+        if not TOKEN_RE.match(self.bot_token):
+            raise ConfigError(
+                "BOT_TOKEN is malformed: it looks like 123456789:AA... as @BotFather gives it."
+            )
+        return self.bot_token
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's multi-line report into one operator-readable line."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())).upper()
+        raise ConfigError(f"{field}: {first.get('msg', 'invalid value')}") from None

@@ -1,0 +1,78 @@
+"""One update, one transaction, one known person, one locale."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18nMiddleware
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.people import ensure_person
+from storage import queries
+from storage.views import PersonView
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class SessionMiddleware(BaseMiddleware):
+    """Outer middleware on `dp.update`: role filters and handlers both need the person."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime],
+        default_locale: str,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.default_locale = default_locale
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        now = self.clock()
+        data["now"] = now
+        async with self.sessions() as session:
+            data["session"] = session
+            user: User | None = data.get("event_from_user")
+            if user is not None and not user.is_bot:
+                data["person"] = await self._person(session, user, now)
+            try:
+                result = await handler(event, data)
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+            return result
+
+    async def _person(self, session: AsyncSession, user: User, now: datetime) -> PersonView:
+        for attempt in range(2):
+            try:
+                person = await ensure_person(
+                    session,
+                    user.id,
+                    user.full_name,
+                    user.username,
+                    user.language_code,
+                    now,
+                    self.default_locale,
+                )
+                return await queries.person_view(session, person)
+            except IntegrityError:
+                # The same new user's parallel update created the row first: read it instead.
+                await session.rollback()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+class PersonI18nMiddleware(I18nMiddleware):
+    """The locale stored on the person, never FSM data nor the raw `language_code`."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        person: PersonView | None = data.get("person")
+        locale = person.locale if person else self.i18n.default_locale
+        return locale if locale in self.i18n.available_locales else self.i18n.default_locale

@@ -1,0 +1,204 @@
+"""People, their language and the roles they receive through one-time invites."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit
+from bot.errors import Invalid, NotFound
+from bot.i18n import normalize_locale
+from storage import queries
+from storage.models import Invite, Person, RoleGrant
+from storage.views import DistrictView, Role
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+
+
+async def ensure_person(
+    session: AsyncSession,
+    telegram_id: int,
+    full_name: str,
+    username: str | None,
+    language_code: str | None,
+    now: datetime,
+    default_locale: str = "id",
+) -> Person:
+    """Load the person behind a Telegram user, creating them on first contact."""
+    person = await queries.person_by_telegram_id(session, telegram_id)
+    if person is None:
+        person = Person(
+            telegram_id=telegram_id,
+            full_name=full_name[:256],
+            username=username,
+            locale=normalize_locale(language_code, default_locale),
+            created_at=now,
+            last_seen_at=now,
+        )
+        session.add(person)
+        await session.flush()
+        return person
+    # A person who has written recently needs no write on every update.
+    if (now - person.last_seen_at) > timedelta(minutes=10) or person.full_name != full_name[:256]:
+        person.last_seen_at = now
+        person.full_name = full_name[:256]
+        person.username = username
+    return person
+
+
+async def set_locale(session: AsyncSession, person_id: int, locale: str, now: datetime) -> str:
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise NotFound()
+    person.locale = normalize_locale(locale)
+    audit.record(session, "person.locale", at=now, actor_id=person_id, locale=person.locale)
+    return person.locale
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def clean_code(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class CreatedInvite:
+    code: str
+    role: Role
+    village_kode: str | None
+    round_id: int | None
+    expires_at: datetime
+
+
+async def create_invite(
+    session: AsyncSession,
+    district: DistrictView,
+    role: Role,
+    now: datetime,
+    *,
+    days: int,
+    village_kode: str | None = None,
+    round_id: int | None = None,
+    created_by: int | None = None,
+    actor_label: str = "",
+) -> CreatedInvite:
+    """Create a one-time invite. A PAKEM invite belongs to one village in one open round."""
+    if role == Role.PAKEM:
+        if not village_kode:
+            raise Invalid("village_required")
+        region = await queries.village(session, village_kode)
+        if region is None or region.district_id != district.id:
+            raise Invalid("unknown_village", kode=village_kode)
+        if round_id is None:
+            rounds = await queries.open_rounds(session, district.id, now)
+            if not rounds:
+                raise Invalid("no_open_round")
+            if len(rounds) > 1:
+                raise Invalid("several_rounds", ids=", ".join(str(r.id) for r in rounds))
+            round_id = rounds[0].id
+        round_view = await queries.round_by_id(session, round_id)
+        if round_view is None or round_view.district_id != district.id:
+            raise Invalid("unknown_round", id=round_id)
+        if village_kode not in await queries.round_villages(session, round_id):
+            raise Invalid("village_not_in_round", kode=village_kode)
+    elif village_kode or round_id:
+        raise Invalid("village_only_for_pakem")
+    expires_at = now + timedelta(days=days)
+    code = new_code()
+    invite = Invite(
+        code=code,
+        role=role.value,
+        district_id=district.id,
+        village_kode=village_kode,
+        round_id=round_id,
+        created_by=created_by,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(invite)
+    await session.flush()
+    audit.record(
+        session,
+        "invite.create",
+        at=now,
+        actor_id=created_by,
+        actor_label=actor_label,
+        subject=f"invite:{invite.id}",
+        role=role.value,
+        village=village_kode,
+        round=round_id,
+        expires_at=expires_at.isoformat(),
+    )
+    return CreatedInvite(code, role, village_kode, round_id, expires_at)
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    role: Role
+    district_id: int
+    village_kode: str | None
+    round_id: int | None
+    already_had: bool
+
+
+async def redeem_invite(
+    session: AsyncSession, person_id: int, raw_code: str, now: datetime
+) -> Redeemed:
+    """Grant the invite's role. Raises Invalid("invite_unknown"|"invite_used"|"invite_expired")."""
+    code = clean_code(raw_code)
+    invite = await queries.invite_by_code(session, code) if code else None
+    if invite is None:
+        raise Invalid("invite_unknown")
+    assert invite.id is not None
+    if invite.used_at is not None:
+        if invite.used_by == person_id:
+            return Redeemed(
+                Role(invite.role), invite.district_id, invite.village_kode, invite.round_id, True
+            )
+        raise Invalid("invite_used")
+    if invite.expires_at <= now:
+        district = await queries.district_by_id(session, invite.district_id)
+        raise Invalid(
+            "invite_expired",
+            expired_at=invite.expires_at,
+            zone=district.timezone if district else "Asia/Jakarta",
+        )
+    if not await queries.claim_invite(session, invite.id, person_id, now):
+        raise Invalid("invite_used")
+    already = await queries.has_grant(
+        session, person_id, invite.role, invite.district_id, invite.village_kode, invite.round_id
+    )
+    if not already:
+        session.add(
+            RoleGrant(
+                person_id=person_id,
+                role=invite.role,
+                district_id=invite.district_id,
+                village_kode=invite.village_kode,
+                round_id=invite.round_id,
+                invite_id=invite.id,
+                granted_at=now,
+            )
+        )
+    audit.record(
+        session,
+        "role.grant",
+        at=now,
+        actor_id=person_id,
+        subject=f"person:{person_id}",
+        role=invite.role,
+        village=invite.village_kode,
+        round=invite.round_id,
+        invite=invite.id,
+        code=invite.code,
+        already_had=already,
+    )
+    return Redeemed(
+        Role(invite.role), invite.district_id, invite.village_kode, invite.round_id, already
+    )

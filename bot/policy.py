@@ -1,0 +1,84 @@
+"""Who may do what, in which phase, before which deadline. Pure functions over read models.
+
+Every domain function asks here at the time of the action, so an old keyboard or a forged
+button is judged by today's roles and today's clock, not by what was true when it was drawn.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.errors import Locked, NotAllowed
+from bot.money import PROPOSAL_CAP
+from storage.views import PersonView, ProposalView, Role, RoundView
+
+TITLE_MAX = 200
+TEXT_MAX = 3000
+LINE_ITEM_MAX = 120
+UNIT_MAX = 24
+MAX_ATTACHMENTS = 10
+MAX_HOUSEHOLDS = 1_000_000
+
+
+def pakem_village(person: PersonView, round_: RoundView) -> str:
+    """The village a PAKEM member drafts for in this round; NotAllowed for anyone else."""
+    village = person.pakem_of(round_.id)
+    if village is None:
+        raise NotAllowed("not_pakem")
+    return village
+
+
+def require_can_start(person: PersonView, round_: RoundView, now: datetime) -> str:
+    village = pakem_village(person, round_)
+    if not round_.submission_open(now):
+        raise Locked("deadline", deadline=round_.submission_deadline, zone=round_.timezone)
+    return village
+
+
+def require_can_view(person: PersonView, proposal: ProposalView) -> None:
+    """Authors and their committee see a proposal; district POKJA and admins see all of theirs."""
+    if proposal.author_id == person.id:
+        return
+    if person.pakem_of(proposal.round.id) == proposal.village_kode:
+        return
+    district = proposal.round.district_id
+    if person.has(Role.POKJA, district) or person.has(Role.ADMIN, district):
+        return
+    raise NotAllowed("not_yours")
+
+
+def require_can_edit(
+    person: PersonView, author_id: int, status: str, round_: RoundView, now: datetime
+) -> None:
+    if author_id != person.id:
+        raise NotAllowed("not_yours")
+    if person.pakem_of(round_.id) is None:
+        raise NotAllowed("not_pakem")
+    if status != "draft":
+        raise Locked("submitted")
+    if not round_.submission_open(now):
+        raise Locked("deadline", deadline=round_.submission_deadline, zone=round_.timezone)
+
+
+def over_ceiling(proposal: ProposalView) -> int | None:
+    """The limit the total breaks (round ceiling or programme cap), or None."""
+    limit = min(PROPOSAL_CAP, proposal.round.ceiling or PROPOSAL_CAP)
+    return limit if proposal.total > limit else None
+
+
+def missing_fields(proposal: ProposalView) -> list[str]:
+    missing = [
+        name
+        for name, value in (
+            ("title", proposal.title),
+            ("activity", proposal.activity),
+            ("location", proposal.location_name),
+            ("problem", proposal.problem),
+            ("households", proposal.households),
+            ("poor_households", proposal.poor_households),
+        )
+        if value is None
+    ]
+    if not proposal.complete_lines:
+        missing.append("budget")
+    return missing

@@ -1,0 +1,613 @@
+"""The PAKEM proposal conversation. Thin: parse the update, call `bot.proposals`, render."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import proposals
+from bot.errors import DomainError, Locked, NotFound, Stale
+from bot.proposals import ACTIVITIES, SOURCES, TEXT_STEPS, Step
+from bot.text import join_blocks, q
+from handlers import keyboards
+from handlers.callbacks import DraftCb, MenuCb, RoundCb
+from handlers.render import error_text, status_label, summary_blocks
+from storage.views import PersonView, ProposalView
+
+
+class Wizard(StatesGroup):
+    filling = State()
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+async def send_summary(message: Message, view: ProposalView, now: datetime) -> None:
+    for chunk in join_blocks(summary_blocks(view, now)):
+        await message.answer(chunk, reply_markup=ReplyKeyboardRemove())
+
+
+async def show_step(message: Message, view: ProposalView, now: datetime) -> None:
+    """Send the prompt for the draft's current step, with the keyboard it needs."""
+    from handlers.render import prompt
+
+    step = Step(view.step)
+    if step == Step.REVIEW:
+        await send_summary(message, view, now)
+    markup: Any = keyboards.for_step(view)
+    if step == Step.GEO:
+        markup = keyboards.geo()
+    elif markup is None:
+        markup = ReplyKeyboardRemove()
+    for chunk in join_blocks([prompt(view)]):
+        await message.answer(chunk, reply_markup=markup)
+
+
+def wrong_kind(step: Step) -> str:
+    if step in TEXT_STEPS:
+        return _("Please answer with text.")
+    if step in (Step.ACTIVITY, Step.LINE_SOURCE, Step.BUDGET, Step.REVIEW):
+        return _("Please choose with the buttons.")
+    if step == Step.GEO:
+        return _("Please share a location with the button, or /skip.")
+    return _("Please send a photo or a PDF document, or press Done.")
+
+
+async def draft_id(state: FSMContext) -> int | None:
+    value = (await state.get_data()).get("draft")
+    return int(value) if isinstance(value, int) else None
+
+
+async def attempt(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    person: PersonView,
+    now: datetime,
+    pid: int,
+    action: Awaitable[ProposalView | None],
+) -> ProposalView | None:
+    """Run one domain step; answer domain errors in words and keep the conversation alive."""
+    try:
+        view = await action
+    except Stale as exc:
+        await session.rollback()
+        await message.answer(error_text(exc))
+        current = await proposals.load_view(session, person, pid)
+        await state.set_state(Wizard.filling)
+        await state.set_data({"draft": pid})
+        await show_step(message, current, now)
+        return None
+    except (Locked, NotFound) as exc:
+        await session.rollback()
+        await state.clear()
+        await message.answer(error_text(exc), reply_markup=ReplyKeyboardRemove())
+        return None
+    except DomainError as exc:
+        await session.rollback()
+        await message.answer(error_text(exc))
+        return None
+    await session.commit()
+    return view
+
+
+async def begin(message: Message, state: FSMContext, view: ProposalView, now: datetime) -> None:
+    await state.set_state(Wizard.filling)
+    await state.set_data({"draft": view.id})
+    await show_step(message, view, now)
+
+
+# -- router ------------------------------------------------------------------------------------
+
+
+def router() -> Router:
+    r = Router(name="proposal")
+    r.message.filter(F.chat.type == "private")
+    r.callback_query.filter(F.message.chat.type == "private")
+
+    async def new_proposal(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        options = await proposals.startable_rounds(session, person, now)
+        if not options:
+            pakem_rounds = [g for g in person.grants if g.round_id is not None]
+            if pakem_rounds:
+                await message.answer(
+                    _("No round is open for submissions now. Your drafts stay readable in /drafts.")
+                )
+            else:
+                await message.answer(error_text(DomainError("not_pakem")))
+            return
+        if len(options) > 1:
+            await message.answer(
+                _("Several rounds are open. For which round is this proposal?"),
+                reply_markup=keyboards.rounds(options),
+            )
+            return
+        view = await attempt(
+            message,
+            state,
+            session,
+            person,
+            now,
+            0,
+            proposals.start_draft(session, person, options[0].id, now),
+        )
+        if view:
+            await message.answer(_("A new draft is started. It is saved after every step."))
+            await begin(message, state, view, now)
+
+    @r.message(Command("new", "baru"))
+    async def cmd_new(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        await new_proposal(message, state, session, person, now)
+
+    @r.callback_query(MenuCb.filter(F.action == "n"))
+    async def btn_new(
+        callback: CallbackQuery,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await new_proposal(callback.message, state, session, person, now)
+
+    @r.callback_query(RoundCb.filter())
+    async def btn_round(
+        callback: CallbackQuery,
+        callback_data: RoundCb,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        await callback.answer()
+        if not isinstance(callback.message, Message):
+            return
+        await callback.message.edit_reply_markup(reply_markup=None)
+        view = await attempt(
+            callback.message,
+            state,
+            session,
+            person,
+            now,
+            0,
+            proposals.start_draft(session, person, callback_data.round_id, now),
+        )
+        if view:
+            await callback.message.answer(
+                _("A new draft is started. It is saved after every step.")
+            )
+            await begin(callback.message, state, view, now)
+
+    async def list_proposals(
+        message: Message, session: AsyncSession, person: PersonView, now: datetime
+    ) -> None:
+        views = await proposals.my_proposals(session, person)
+        if not views:
+            await message.answer(_("You have no drafts or proposals yet. /new starts one."))
+            return
+        lines = [_("<b>Your drafts and proposals</b>")]
+        entries = []
+        for view in views[:20]:
+            editable = view.author_id == person.id and not proposals.is_locked(view, now)
+            entries.append((view, editable))
+            lines.append(
+                "· {title} — {status}{number}".format(
+                    title=q(view.title or _("(no title yet)")),
+                    status=status_label(view, now),
+                    number=f" · {view.number}" if view.number else "",
+                )
+            )
+        for chunk in join_blocks(lines, sep="\n"):
+            await message.answer(chunk)
+        await message.answer(_("Choose one:"), reply_markup=keyboards.proposals_list(entries))
+
+    @r.message(Command("drafts", "draf", "usulan"))
+    async def cmd_drafts(
+        message: Message, session: AsyncSession, person: PersonView, now: datetime
+    ) -> None:
+        await list_proposals(message, session, person, now)
+
+    @r.callback_query(MenuCb.filter(F.action == "d"))
+    async def btn_drafts(
+        callback: CallbackQuery, session: AsyncSession, person: PersonView, now: datetime
+    ) -> None:
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await list_proposals(callback.message, session, person, now)
+
+    # -- commands inside the conversation -----------------------------------------------------
+
+    @r.message(Command("cancel", "batal"))
+    async def cmd_cancel(message: Message, state: FSMContext) -> None:
+        pid = await draft_id(state)
+        await state.clear()
+        if pid is None:
+            await message.answer(
+                _("There is nothing to cancel. /help shows what you can do."),
+                reply_markup=ReplyKeyboardRemove(),
+            )
+            return
+        await message.answer(
+            _("The draft is saved. Continue it any time with /drafts."),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+
+    @r.message(Command("back", "kembali"), Wizard.filling)
+    async def cmd_back(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        await go_back(message, state, session, person, now)
+
+    @r.message(Command("skip", "lewati"), Wizard.filling)
+    async def cmd_skip(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        pid = await draft_id(state)
+        if pid is None:
+            return await lost(message, state)
+        view = await attempt(
+            message, state, session, person, now, pid, proposals.skip(session, person, pid, now)
+        )
+        if view:
+            await show_step(message, view, now)
+
+    @r.message(Command("back", "kembali", "skip", "lewati"))
+    async def outside(message: Message) -> None:
+        await message.answer(_("You are not writing a proposal now. /drafts lists your drafts."))
+
+    async def go_back(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        pid = await draft_id(state)
+        if pid is None:
+            return await lost(message, state)
+        view = await attempt(
+            message, state, session, person, now, pid, proposals.back(session, person, pid, now)
+        )
+        if view is None:
+            try:
+                current = await proposals.load_view(session, person, pid)
+            except DomainError:
+                return
+            if Step(current.step) == Step.TITLE:
+                await message.answer(
+                    _("This is the first step. /cancel leaves and keeps the draft.")
+                )
+            return
+        await show_step(message, view, now)
+
+    # -- answers inside the conversation ------------------------------------------------------
+
+    @r.message(Wizard.filling, F.text)
+    async def on_text(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+        i18n: I18n,
+    ) -> None:
+        pid = await draft_id(state)
+        if pid is None:
+            return await lost(message, state)
+        text = message.text or ""
+        if text.startswith("/"):
+            await message.answer(_("Unknown command here. /back, /skip or /cancel."))
+            return
+        current = await attempt(
+            message, state, session, person, now, pid, proposals.resume(session, person, pid, now)
+        )
+        if current is None:
+            return
+        step = Step(current.step)
+        if step == Step.GEO and text.strip().lower() in {
+            keyboards.skip_label().lower(),
+            "skip",
+            "lewati",
+            "lewat",
+        }:
+            view = await attempt(
+                message, state, session, person, now, pid, proposals.skip(session, person, pid, now)
+            )
+        elif step in TEXT_STEPS:
+            view = await attempt(
+                message,
+                state,
+                session,
+                person,
+                now,
+                pid,
+                proposals.answer_text(session, person, pid, text, now),
+            )
+        else:
+            await message.answer(wrong_kind(step))
+            if step != Step.ATTACHMENTS:
+                await show_step(message, current, now)
+            return
+        if view:
+            await show_step(message, view, now)
+
+    @r.message(Wizard.filling, F.location)
+    async def on_location(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        pid = await draft_id(state)
+        if pid is None or message.location is None:
+            return await lost(message, state)
+        current = await attempt(
+            message, state, session, person, now, pid, proposals.resume(session, person, pid, now)
+        )
+        if current is None:
+            return
+        if Step(current.step) not in (Step.GEO, Step.LOCATION):
+            await message.answer(wrong_kind(Step(current.step)))
+            return
+        view = await attempt(
+            message,
+            state,
+            session,
+            person,
+            now,
+            pid,
+            proposals.set_geo(
+                session, person, pid, message.location.latitude, message.location.longitude, now
+            ),
+        )
+        if view:
+            await message.answer(_("Location saved."), reply_markup=ReplyKeyboardRemove())
+            await show_step(message, view, now)
+
+    @r.message(Wizard.filling, F.photo | F.document)
+    async def on_file(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        pid = await draft_id(state)
+        if pid is None:
+            return await lost(message, state)
+        current = await attempt(
+            message, state, session, person, now, pid, proposals.resume(session, person, pid, now)
+        )
+        if current is None:
+            return
+        if Step(current.step) != Step.ATTACHMENTS:
+            await message.answer(wrong_kind(Step(current.step)))
+            return
+        if message.photo:
+            photo = message.photo[-1]
+            action = proposals.add_attachment(
+                session, person, pid, "photo", photo.file_id, photo.file_unique_id, now
+            )
+        else:
+            doc = message.document
+            assert doc is not None
+            action = proposals.add_attachment(
+                session,
+                person,
+                pid,
+                "document",
+                doc.file_id,
+                doc.file_unique_id,
+                now,
+                file_name=doc.file_name,
+                mime_type=doc.mime_type,
+            )
+        view = await attempt(message, state, session, person, now, pid, action)
+        if view:
+            await message.answer(
+                _("Attachment saved ({n} of {max}). Send more, or press Done.").format(
+                    n=len(view.attachments), max=10
+                ),
+                reply_markup=keyboards.for_step(view),
+            )
+
+    @r.message(Wizard.filling)
+    async def on_other(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        pid = await draft_id(state)
+        if pid is None:
+            return await lost(message, state)
+        current = await attempt(
+            message, state, session, person, now, pid, proposals.resume(session, person, pid, now)
+        )
+        if current is not None:
+            await message.answer(wrong_kind(Step(current.step)))
+
+    # -- buttons ------------------------------------------------------------------------------
+
+    @r.callback_query(DraftCb.filter())
+    async def on_button(
+        callback: CallbackQuery,
+        callback_data: DraftCb,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+        bot: Bot,
+    ) -> None:
+        message = callback.message
+        await callback.answer()
+        if not isinstance(message, Message):
+            return
+        pid, arg, action = callback_data.id, callback_data.arg, callback_data.action
+        if action == "v":
+            try:
+                view = await proposals.load_view(session, person, pid)
+            except DomainError as exc:
+                await message.answer(error_text(exc))
+                return
+            await send_summary(message, view, now)
+            for attachment in view.attachments:
+                if attachment.kind == "photo":
+                    await message.answer_photo(attachment.file_id)
+                else:
+                    await message.answer_document(attachment.file_id)
+            return
+        ops = {
+            "o": lambda: proposals.resume(session, person, pid, now),
+            "a": lambda: proposals.choose(
+                session,
+                person,
+                pid,
+                Step.ACTIVITY,
+                ACTIVITIES[arg] if arg < len(ACTIVITIES) else "",
+                now,
+            ),
+            "s": lambda: proposals.choose(
+                session,
+                person,
+                pid,
+                Step.LINE_SOURCE,
+                SOURCES[arg] if arg < len(SOURCES) else "",
+                now,
+            ),
+            "b": lambda: proposals.budget_add(session, person, pid, now),
+            "e": lambda: proposals.budget_edit(session, person, pid, arg, now),
+            "x": lambda: proposals.budget_remove(session, person, pid, arg, now),
+            "D": lambda: proposals.budget_done(session, person, pid, now),
+            "g": lambda: proposals.goto(
+                session,
+                person,
+                pid,
+                keyboards.FIELDS[arg] if arg < len(keyboards.FIELDS) else "",
+                now,
+            ),
+            "k": lambda: proposals.skip(session, person, pid, now),
+            "A": lambda: proposals.skip(session, person, pid, now),
+            "C": lambda: proposals.remove_attachments(session, person, pid, now),
+            "E": lambda: proposals.resume(session, person, pid, now),
+            "X": lambda: proposals.resume(session, person, pid, now),
+            "M": lambda: proposals.resume(session, person, pid, now),
+            "q": lambda: proposals.resume(session, person, pid, now),
+            "S": None,
+        }
+        if action not in ops:
+            return
+        if action == "S":
+            await submit(message, state, session, person, now, pid, bot)
+            return
+        view = await attempt(message, state, session, person, now, pid, ops[action]())
+        if view is None:
+            return
+        await state.set_state(Wizard.filling)
+        await state.set_data({"draft": pid})
+        await message.edit_reply_markup(reply_markup=None)
+        if action == "q":
+            await state.clear()
+            await message.answer(_("The draft is saved. Continue it any time with /drafts."))
+        elif action in ("E", "X"):
+            if Step(view.step) != Step.BUDGET:
+                await show_step(message, view, now)
+                return
+            await message.answer(
+                _("Which line do you want to correct?")
+                if action == "E"
+                else _("Which line do you want to remove?"),
+                reply_markup=keyboards.pick_line(view, action.lower()),
+            )
+        else:
+            if action == "x":
+                await message.answer(_("The line is removed."))
+            await show_step(message, view, now)
+
+    async def submit(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+        pid: int,
+        bot: Bot,
+    ) -> None:
+        try:
+            result = await proposals.submit(session, person, pid, now)
+        except (Locked, NotFound, Stale) as exc:
+            await session.rollback()
+            await message.answer(error_text(exc))
+            return
+        except DomainError as exc:
+            await session.rollback()
+            await message.answer(error_text(exc))
+            return
+        # Commit before telling anyone, so no confirmation goes out for a number not kept.
+        await session.commit()
+        await state.clear()
+        await message.edit_reply_markup(reply_markup=None)
+        from handlers.notify import send_submission_confirmations
+
+        await send_submission_confirmations(bot, result, person, now)
+
+    return r
+
+
+async def lost(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("I lost track of your draft. Open it again with /drafts."))
+
+
+def fallback_router() -> Router:
+    r = Router(name="fallback")
+    r.message.filter(F.chat.type == "private")
+
+    @r.message(F.text.startswith("/"))
+    async def unknown_command(message: Message) -> None:
+        await message.answer(_("I do not know that command. /help shows what you can do."))
+
+    @r.message()
+    async def anything(message: Message) -> None:
+        await message.answer(
+            _("I did not understand that. /help shows what you can do, /drafts opens your drafts.")
+        )
+
+    @r.callback_query()
+    async def old_button(callback: CallbackQuery) -> None:
+        await callback.answer(_("This button no longer works. Send /help."), show_alert=True)
+
+    return r

@@ -1,0 +1,387 @@
+"""Everything a person reads about proposals: prompts, summaries, errors. Translated, escaped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+
+from bot import i18n as fmt
+from bot.errors import DomainError
+from bot.money import PROPOSAL_CAP
+from bot.policy import MAX_ATTACHMENTS, TEXT_MAX, TITLE_MAX, missing_fields, over_ceiling
+from bot.proposals import Step
+from bot.text import q
+from storage.views import LineView, ProposalView, RoundView
+
+
+def locale() -> str:
+    return get_i18n().current_locale
+
+
+def money(amount: int) -> str:
+    return fmt.money(amount, locale())
+
+
+def when(moment: datetime, zone: str) -> str:
+    return fmt.when(moment, ZoneInfo(zone), locale())
+
+
+def activity_label(code: str | None) -> str:
+    labels = {
+        "road": _("Roads and paths"),
+        "drainage": _("Drainage"),
+        "water": _("Clean water"),
+        "sanitation": _("Sanitation (MCK)"),
+        "housing": _("Housing repair"),
+        "bridge": _("Bridge"),
+        "economic": _("Economic activity"),
+        "social": _("Social activity"),
+        "other": _("Other"),
+    }
+    return labels.get(code or "", "—")
+
+
+def source_label(code: str | None) -> str:
+    labels = {
+        "swadaya": _("Self-help (swadaya)"),
+        "apbd": _("District budget (APBD)"),
+        "apbn": _("National budget (APBN)"),
+        "other": _("Other source"),
+    }
+    return labels.get(code or "", "—")
+
+
+def status_label(view: ProposalView, now: datetime) -> str:
+    if view.status == "submitted":
+        return _("submitted")
+    if not view.round.submission_open(now):
+        return _("draft, locked after the deadline")
+    return _("draft")
+
+
+def field_label(name: str) -> str:
+    labels = {
+        "title": _("Title"),
+        "activity": _("Activity type"),
+        "location": _("Location"),
+        "problem": _("Problem"),
+        "households": _("Beneficiaries"),
+        "poor_households": _("Poor households"),
+        "budget": _("Budget"),
+        "attachments": _("Attachments"),
+    }
+    return labels.get(name, name)
+
+
+STEP_NUMBER = {
+    Step.TITLE: 1,
+    Step.ACTIVITY: 2,
+    Step.LOCATION: 3,
+    Step.GEO: 3,
+    Step.PROBLEM: 4,
+    Step.HOUSEHOLDS: 5,
+    Step.POOR: 5,
+    Step.BUDGET: 6,
+    Step.LINE_ITEM: 6,
+    Step.LINE_QTY: 6,
+    Step.LINE_PRICE: 6,
+    Step.LINE_SOURCE: 6,
+    Step.ATTACHMENTS: 7,
+    Step.REVIEW: 8,
+}
+
+
+def step_header(step: Step) -> str:
+    return _("Step {n} of {total}").format(n=STEP_NUMBER[step], total=8)
+
+
+def line_text(index: int, line: LineView) -> str:
+    qty = fmt.quantity(line.volume_milli, locale()) if line.volume_milli is not None else "?"
+    price = money(line.unit_price) if line.unit_price is not None else "?"
+    text = _("{n}. {item}: {qty} {unit} × {price} = <b>{total}</b> ({source})").format(
+        n=index,
+        item=q(line.item or "?"),
+        qty=qty,
+        unit=q(line.unit or ""),
+        price=price,
+        total=money(line.total),
+        source=source_label(line.source),
+    )
+    if not line.complete:
+        text += " " + _("(unfinished)")
+    return text
+
+
+def budget_block(view: ProposalView) -> list[str]:
+    """Lines, the running total and its split by source, and the ceiling warning."""
+    blocks = []
+    if not view.lines:
+        blocks.append(_("No budget lines yet."))
+    for index, line in enumerate(view.lines, start=1):
+        blocks.append(line_text(index, line))
+    total = [_("<b>Total: {total}</b>").format(total=money(view.total))]
+    for source, amount in view.totals_by_source().items():
+        total.append(
+            _("· {source}: {amount}").format(source=source_label(source), amount=money(amount))
+        )
+    blocks.append("\n".join(total))
+    limit = over_ceiling(view)
+    if limit is not None:
+        blocks.append(
+            _(
+                "⚠️ The total is over the limit of {limit}. "
+                "It cannot be submitted until lines are reduced or removed."
+            ).format(limit=money(limit))
+        )
+    return blocks
+
+
+def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
+    """The whole proposal as HTML blocks, each small enough to stand alone in a message."""
+    zone = view.round.timezone
+    header = [
+        "<b>{}</b>".format(q(view.title or _("(no title yet)"))),
+        _("Number: {number}").format(number=view.number) if view.number else None,
+        _("Status: {status}").format(status=status_label(view, now)),
+        _("Round: {round}").format(round=q(view.round.name)),
+        _("Village: {village}, Kec. {kecamatan}").format(
+            village=q(view.village_name), kecamatan=q(view.kecamatan_name)
+        ),
+        _("Submitted: {when}").format(when=when(view.submitted_at, zone))
+        if view.submitted_at
+        else _("Submission deadline: {when}").format(
+            when=when(view.round.submission_deadline, zone)
+        ),
+    ]
+    blocks = ["\n".join(line for line in header if line)]
+    location = q(view.location_name or "—")
+    if view.latitude is not None and view.longitude is not None:
+        location += f" ({view.latitude:.5f}, {view.longitude:.5f})"
+    blocks.append(
+        "\n".join(
+            [
+                _("<b>Activity type:</b> {value}").format(value=activity_label(view.activity)),
+                _("<b>Location:</b> {value}").format(value=location),
+                _("<b>Beneficiaries:</b> {households} households, {poor} of them poor").format(
+                    households=fmt.number(view.households, locale())
+                    if view.households is not None
+                    else "—",
+                    poor=fmt.number(view.poor_households, locale())
+                    if view.poor_households is not None
+                    else "—",
+                ),
+            ]
+        )
+    )
+    blocks.append(_("<b>Problem it solves:</b>") + "\n" + q(view.problem or "—"))
+    blocks.append(_("<b>Budget</b>"))
+    blocks.extend(budget_block(view))
+    photos = sum(1 for a in view.attachments if a.kind == "photo")
+    documents = len(view.attachments) - photos
+    blocks.append(
+        _("<b>Attachments:</b> {photos} photos, {documents} documents").format(
+            photos=photos, documents=documents
+        )
+    )
+    missing = missing_fields(view)
+    if missing and view.status == "draft":
+        blocks.append(
+            _("Still missing: {fields}").format(fields=", ".join(field_label(m) for m in missing))
+        )
+    return blocks
+
+
+def prompt(view: ProposalView) -> str:
+    """What to answer at the draft's current step."""
+    step = Step(view.step)
+    head = f"<i>{step_header(step)}</i>\n"
+    editing = next((line for line in view.lines if line.id == view.editing_line_id), None)
+    if step == Step.TITLE:
+        body = _(
+            "What is the title of the proposal? For example: <i>Concrete paving of the RT 03 "
+            "path</i>. At most {max} characters."
+        ).format(max=TITLE_MAX)
+    elif step == Step.ACTIVITY:
+        body = _("What type of activity is it? Choose one of the buttons.")
+    elif step == Step.LOCATION:
+        body = _("Where is it? Type the place name, for example <i>Dusun Krajan, RT 03/RW 01</i>.")
+    elif step == Step.GEO:
+        body = _(
+            "You may also share the location from your phone: press the button below, or "
+            "📎 → Location. Or /skip this step."
+        )
+    elif step == Step.PROBLEM:
+        body = _(
+            "What problem does it solve? Describe it in your own words, at most {max} characters."
+        ).format(max=TEXT_MAX)
+    elif step == Step.HOUSEHOLDS:
+        body = _("How many households benefit? Type a number, for example <i>120</i>.")
+    elif step == Step.POOR:
+        body = _("Of these {n} households, how many are poor households? Type a number.").format(
+            n=fmt.number(view.households or 0, locale())
+        )
+    elif step == Step.BUDGET:
+        body = "\n\n".join(
+            [
+                _("<b>Budget</b>"),
+                *budget_block(view),
+                _("Add a line, correct or remove one, or press Done when the budget is complete."),
+            ]
+        )
+    elif step == Step.LINE_ITEM:
+        body = _("What is the item? For example <i>Cement 50 kg</i> or <i>Labour</i>.")
+        if editing and editing.item:
+            body += "\n" + _("Now: {value}. /skip keeps it.").format(value=q(editing.item))
+    elif step == Step.LINE_QTY:
+        body = _(
+            "How much, and in which unit? For example <i>50 sak</i>, <i>12,5 m3</i>, <i>30 HOK</i>."
+        )
+        if editing and editing.volume_milli is not None:
+            body += "\n" + _("Now: {value}. /skip keeps it.").format(
+                value=f"{fmt.quantity(editing.volume_milli, locale())} {q(editing.unit or '')}"
+            )
+    elif step == Step.LINE_PRICE:
+        body = _(
+            "What is the price per unit? For example <i>65.000</i>, <i>Rp 1.500.000</i> "
+            "or <i>1,5 juta</i>."
+        )
+        if editing and editing.unit_price is not None:
+            body += "\n" + _("Now: {value}. /skip keeps it.").format(
+                value=money(editing.unit_price)
+            )
+    elif step == Step.LINE_SOURCE:
+        body = ""
+        if editing and editing.unit_price is not None and editing.volume_milli is not None:
+            body = (
+                _("Understood: {qty} {unit} × {price} = <b>{total}</b>.").format(
+                    qty=fmt.quantity(editing.volume_milli, locale()),
+                    unit=q(editing.unit or ""),
+                    price=money(editing.unit_price),
+                    total=money(editing.total),
+                )
+                + "\n\n"
+            )
+        body += _("Who funds this line? Choose a source.")
+    elif step == Step.ATTACHMENTS:
+        body = _(
+            "Send photos of the site or documents (PDF), at most {max}. You have sent {n}. "
+            "Press Done when finished, or /skip."
+        ).format(max=MAX_ATTACHMENTS, n=len(view.attachments))
+    else:
+        body = _("Check the proposal above. Press a button to change a part, or submit it.")
+    tail = "\n\n" + _("/back goes one step back, /cancel saves the draft and leaves.")
+    return head + body + tail
+
+
+def error_text(exc: DomainError) -> str:
+    p = exc.params
+    code = exc.code
+    if code == "too_long":
+        return _(
+            "That is too long: {length} characters, at most {max} are allowed. "
+            "Please shorten it and send it again."
+        ).format(**p)
+    if code == "too_short":
+        return _("That is too short. Please write at least {min} characters.").format(**p)
+    if code == "count_format":
+        return _("Please type a whole number, for example <i>120</i>.")
+    if code == "count_range":
+        return _("Please type a number between 1 and {max}.").format(
+            max=fmt.number(p["max"], locale())
+        )
+    if code == "poor_exceeds":
+        return _(
+            "The number of poor households cannot be more than all households ({n}). "
+            "Please type a smaller number."
+        ).format(n=fmt.number(p["households"], locale()))
+    if code.startswith("amount_"):
+        reason = code.removeprefix("amount_")
+        lead = {
+            "zero": _("The amount must be more than zero."),
+            "negative": _("The amount cannot be negative."),
+            "too_large": _("That amount is far too large."),
+            "fraction": _("Rupiah amounts have no cents."),
+            "ambiguous": _("I cannot tell which amount you mean."),
+        }.get(reason, _("I did not understand that amount."))
+        return (
+            lead
+            + " "
+            + _(
+                "Write it like <i>65.000</i>, <i>Rp 1.500.000</i>, <i>1,5 juta</i>, "
+                "<i>750 ribu</i> or <i>2 M</i>."
+            )
+        )
+    if code.startswith("qty_"):
+        return _("Please type a quantity and a unit, for example <i>50 sak</i> or <i>12,5 m3</i>.")
+    if code == "unit_missing":
+        return _(
+            "Please add the unit after the number, for example <i>50 sak</i> or <i>12,5 m3</i>."
+        )
+    if code == "unit_too_long":
+        return _("The unit is too long: at most {max} characters.").format(**p)
+    if code == "line_too_large":
+        return _("This line alone would be over {cap}. Please check the price.").format(
+            cap=money(p["cap"])
+        )
+    if code == "budget_empty":
+        return _("Add at least one budget line before going on.")
+    if code == "attachment_type":
+        return _("Only photos and PDF documents can be attached.")
+    if code == "attachments_full":
+        return _(
+            "This proposal already has {max} attachments, the most allowed. Press Done to go on."
+        ).format(**p)
+    if code == "geo_range":
+        return _("That location is not valid. Share it again or /skip.")
+    if code == "not_optional":
+        return _("This step cannot be skipped. Please answer it, or /cancel to leave.")
+    if code == "incomplete":
+        return _("The proposal is not complete yet. Still missing: {fields}.").format(
+            fields=", ".join(field_label(f) for f in p["fields"])
+        )
+    if code == "over_ceiling":
+        return _(
+            "The total {total} is over the limit of {limit}. Correct the budget before submitting."
+        ).format(total=money(p["total"]), limit=money(p["limit"]))
+    if code == "deadline":
+        return _(
+            "The submission deadline has passed ({when}). This draft stays readable but "
+            "can no longer be changed or submitted."
+        ).format(when=when(p["deadline"], p.get("zone", "Asia/Jakarta")))
+    if code == "submitted":
+        return _("This proposal has been submitted and can no longer be changed.")
+    if code == "not_pakem":
+        return _(
+            "Only members of a village partnership committee (PAKEM) can write proposals. "
+            "Ask your POKJA for an invitation link."
+        )
+    if code in ("not_yours", "not_allowed"):
+        return _("You cannot do that with this proposal.")
+    if code == "not_found":
+        return _("That proposal no longer exists. See /drafts.")
+    if code == "stale":
+        return _("That button belongs to an earlier step. Here is where you are now:")
+    if code == "invite_unknown":
+        return _("This invitation code is not known. Check it, or ask the POKJA for a new link.")
+    if code == "invite_used":
+        return _("This invitation has already been used. Ask the POKJA for a new link.")
+    if code == "invite_expired":
+        return _("This invitation expired on {when}. Ask the POKJA for a new link.").format(
+            when=when(p["expired_at"], p.get("zone", "Asia/Jakarta"))
+        )
+    if code == "option":
+        return _("Please choose one of the buttons.")
+    return _("Something went wrong. Your input is saved; please try again, or /cancel.")
+
+
+def round_line(round_: RoundView) -> str:
+    return _("{name}: submissions until {when}").format(
+        name=q(round_.name), when=when(round_.submission_deadline, round_.timezone)
+    )
+
+
+def cap_text() -> str:
+    return money(PROPOSAL_CAP)

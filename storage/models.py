@@ -1,0 +1,198 @@
+"""All tables. Handlers never see these rows: queries return read models (see `storage.views`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Index, MetaData, Text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class District(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kode: str = Field(max_length=16, unique=True)
+    name: str = Field(max_length=120)
+    timezone: str = Field(default="Asia/Jakarta", max_length=64)
+    prefix: str = Field(max_length=8)
+
+
+class Region(SQLModel, table=True):
+    """Sub-districts (kecamatan) and villages (desa, kelurahan) by their official code."""
+
+    kode: str = Field(primary_key=True, max_length=16)
+    name: str = Field(max_length=120)
+    level: str = Field(max_length=16)
+    parent_kode: str | None = Field(default=None, max_length=16, index=True)
+    district_id: int = Field(foreign_key="district.id", index=True)
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    full_name: str = Field(default="", max_length=256)
+    username: str | None = Field(default=None, max_length=64)
+    locale: str = Field(default="id", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Round(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: int = Field(foreign_key="district.id", index=True)
+    name: str = Field(max_length=120)
+    year: int
+    submission_deadline: datetime = Field(sa_column=_ts())
+    ceiling: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    opened_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ProposalCounter(SQLModel, table=True):
+    """Last proposal number handed out per district and year; bumped under a row lock."""
+
+    district_id: int = Field(foreign_key="district.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class RoundVillage(SQLModel, table=True):
+    round_id: int = Field(foreign_key="round.id", primary_key=True)
+    village_kode: str = Field(foreign_key="region.kode", primary_key=True, max_length=16)
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    role: str = Field(max_length=16)
+    district_id: int = Field(foreign_key="district.id")
+    village_kode: str | None = Field(default=None, foreign_key="region.kode", max_length=16)
+    round_id: int | None = Field(default=None, foreign_key="round.id")
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    used_by: int | None = Field(default=None, foreign_key="person.id")
+
+
+class RoleGrant(SQLModel, table=True):
+    __table_args__ = (Index("ix_rolegrant_person_role", "person_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=16)
+    district_id: int = Field(foreign_key="district.id")
+    village_kode: str | None = Field(default=None, foreign_key="region.kode", max_length=16)
+    round_id: int | None = Field(default=None, foreign_key="round.id")
+    invite_id: int | None = Field(default=None, foreign_key="invite.id")
+    granted_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    actor_label: str = Field(default="", max_length=64)
+    action: str = Field(max_length=64, index=True)
+    subject: str = Field(default="", max_length=64)
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+class Proposal(SQLModel, table=True):
+    __table_args__ = (Index("ix_proposal_round_village", "round_id", "village_kode"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id")
+    village_kode: str = Field(foreign_key="region.kode", max_length=16)
+    author_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(default="draft", max_length=16)
+    step: str = Field(default="title", max_length=24)
+    return_to_review: bool = False
+    number: str | None = Field(default=None, max_length=32, unique=True)
+    title: str | None = Field(default=None, max_length=200)
+    activity: str | None = Field(default=None, max_length=24)
+    location_name: str | None = Field(default=None, max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    problem: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    households: int | None = None
+    poor_households: int | None = None
+    editing_line_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    submitted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class BudgetLine(SQLModel, table=True):
+    """One line of a proposal's budget; `complete` is false while the PAKEM is still typing it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    position: int
+    item: str | None = Field(default=None, max_length=120)
+    volume_milli: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    unit: str | None = Field(default=None, max_length=24)
+    unit_price: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    source: str | None = Field(default=None, max_length=8)
+    complete: bool = False
+
+
+class Attachment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    kind: str = Field(max_length=16)
+    file_id: str = Field(max_length=256)
+    file_unique_id: str = Field(max_length=64)
+    file_name: str | None = Field(default=None, max_length=256)
+    added_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class FsmRecord(SQLModel, table=True):
+    """aiogram FSM state kept in the database, so a restart of the embedded bot forgets nothing."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    state: str | None = Field(default=None, max_length=120)
+    data: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+class Setting(SQLModel, table=True):
+    """Small facts the bot learns at run time, such as its own @username for invite links."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=256)
+
+
+__all__ = [
+    "Attachment",
+    "AuditEntry",
+    "BudgetLine",
+    "District",
+    "FsmRecord",
+    "Invite",
+    "Person",
+    "Proposal",
+    "ProposalCounter",
+    "Region",
+    "RoleGrant",
+    "Round",
+    "RoundVillage",
+    "Setting",
+    "metadata",
+]

@@ -1,0 +1,355 @@
+"""Queries: they take a session and return read models, or rows for domain functions to change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Attachment,
+    BudgetLine,
+    District,
+    Invite,
+    Person,
+    Proposal,
+    ProposalCounter,
+    Region,
+    RoleGrant,
+    Round,
+    RoundVillage,
+    Setting,
+)
+from storage.views import (
+    AttachmentView,
+    DistrictView,
+    Grant,
+    LineView,
+    PersonView,
+    ProposalView,
+    Role,
+    RoundView,
+)
+
+VILLAGE_LEVELS = ("desa", "kelurahan")
+
+
+# -- districts and regions ---------------------------------------------------------------------
+
+
+def district_view(row: District) -> DistrictView:
+    assert row.id is not None
+    return DistrictView(row.id, row.kode, row.name, row.timezone, row.prefix)
+
+
+async def districts(session: AsyncSession) -> list[DistrictView]:
+    rows = (await session.execute(select(District).order_by(District.kode))).scalars()
+    return [district_view(r) for r in rows]
+
+
+async def district_by_kode(session: AsyncSession, kode: str) -> DistrictView | None:
+    row = (
+        await session.execute(select(District).where(District.kode == kode))
+    ).scalar_one_or_none()
+    return district_view(row) if row else None
+
+
+async def district_by_id(session: AsyncSession, district_id: int) -> DistrictView | None:
+    row = await session.get(District, district_id)
+    return district_view(row) if row else None
+
+
+async def village(session: AsyncSession, kode: str) -> Region | None:
+    row = await session.get(Region, kode)
+    return row if row is not None and row.level in VILLAGE_LEVELS else None
+
+
+async def region_names(session: AsyncSession, kode: str) -> tuple[str, str]:
+    """(village name, kecamatan name) for a village code; codes stand in for missing names."""
+    row = await session.get(Region, kode)
+    if row is None:
+        return kode, ""
+    parent = await session.get(Region, row.parent_kode) if row.parent_kode else None
+    return row.name, parent.name if parent else ""
+
+
+async def villages_of(session: AsyncSession, district_id: int) -> list[str]:
+    rows = await session.execute(
+        select(Region.kode)
+        .where(Region.district_id == district_id, Region.level.in_(VILLAGE_LEVELS))
+        .order_by(Region.kode)
+    )
+    return list(rows.scalars())
+
+
+# -- people and roles --------------------------------------------------------------------------
+
+
+async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | None:
+    result = await session.execute(select(Person).where(Person.telegram_id == telegram_id))
+    return result.scalar_one_or_none()
+
+
+async def grants_of(session: AsyncSession, person_id: int) -> tuple[Grant, ...]:
+    rows = await session.execute(
+        select(RoleGrant)
+        .where(RoleGrant.person_id == person_id, RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+        .order_by(RoleGrant.id)
+    )
+    return tuple(
+        Grant(Role(g.role), g.district_id, g.village_kode, g.round_id) for g in rows.scalars()
+    )
+
+
+async def person_view(session: AsyncSession, person: Person) -> PersonView:
+    assert person.id is not None
+    grants = await grants_of(session, person.id)
+    return PersonView(person.id, person.telegram_id, person.full_name, person.locale, grants)
+
+
+async def all_people(session: AsyncSession) -> list[PersonView]:
+    rows = (await session.execute(select(Person).order_by(Person.id))).scalars().all()
+    return [await person_view(session, p) for p in rows]
+
+
+async def pakem_members(session: AsyncSession, round_id: int, village_kode: str) -> list[Person]:
+    rows = await session.execute(
+        select(Person)
+        .join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(
+            RoleGrant.role == Role.PAKEM.value,
+            RoleGrant.round_id == round_id,
+            RoleGrant.village_kode == village_kode,
+            RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .distinct()
+        .order_by(Person.id)
+    )
+    return list(rows.scalars())
+
+
+async def has_grant(
+    session: AsyncSession,
+    person_id: int,
+    role: str,
+    district_id: int,
+    village_kode: str | None,
+    round_id: int | None,
+) -> bool:
+    row = await session.execute(
+        select(RoleGrant.id).where(
+            RoleGrant.person_id == person_id,
+            RoleGrant.role == role,
+            RoleGrant.district_id == district_id,
+            RoleGrant.village_kode == village_kode
+            if village_kode
+            else RoleGrant.village_kode.is_(None),  # type: ignore[union-attr]
+            RoleGrant.round_id == round_id if round_id else RoleGrant.round_id.is_(None),  # type: ignore[union-attr]
+            RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    )
+    return row.first() is not None
+
+
+def _same(column: Any, value: object) -> Any:
+    """Equality that treats None as SQL NULL."""
+    return column.is_(None) if value is None else column == value
+
+
+async def invite_by_code(session: AsyncSession, code: str) -> Invite | None:
+    result = await session.execute(select(Invite).where(Invite.code == code))
+    return result.scalar_one_or_none()
+
+
+async def claim_invite(
+    session: AsyncSession, invite_id: int, person_id: int, now: datetime
+) -> bool:
+    """Mark an invite used; False when another person claimed it first."""
+    result = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite_id, Invite.used_at.is_(None))  # type: ignore[union-attr]
+        .values(used_at=now, used_by=person_id)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+# -- rounds ------------------------------------------------------------------------------------
+
+
+async def round_view(session: AsyncSession, row: Round) -> RoundView:
+    assert row.id is not None
+    district = await session.get(District, row.district_id)
+    zone = district.timezone if district else "Asia/Jakarta"
+    return RoundView(
+        row.id, row.district_id, row.name, row.year, row.submission_deadline, row.ceiling, zone
+    )
+
+
+async def round_by_id(session: AsyncSession, round_id: int) -> RoundView | None:
+    row = await session.get(Round, round_id)
+    return await round_view(session, row) if row else None
+
+
+async def rounds_of(session: AsyncSession, district_id: int) -> list[RoundView]:
+    rows = (
+        await session.execute(
+            select(Round).where(Round.district_id == district_id).order_by(Round.id)
+        )
+    ).scalars()
+    return [await round_view(session, r) for r in rows]
+
+
+async def open_rounds(session: AsyncSession, district_id: int, now: datetime) -> list[RoundView]:
+    return [r for r in await rounds_of(session, district_id) if r.submission_open(now)]
+
+
+async def round_villages(session: AsyncSession, round_id: int) -> set[str]:
+    rows = await session.execute(
+        select(RoundVillage.village_kode).where(RoundVillage.round_id == round_id)
+    )
+    return set(rows.scalars())
+
+
+async def next_proposal_number(session: AsyncSession, district_id: int, year: int) -> int:
+    """Bump and return the district's counter for the year; the UPDATE takes the row lock."""
+    result = await session.execute(
+        update(ProposalCounter)
+        .where(ProposalCounter.district_id == district_id, ProposalCounter.year == year)
+        .values(last=ProposalCounter.last + 1)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(ProposalCounter(district_id=district_id, year=year, last=1))
+        await session.flush()
+        return 1
+    value = await session.execute(
+        select(ProposalCounter.last).where(
+            ProposalCounter.district_id == district_id, ProposalCounter.year == year
+        )
+    )
+    return int(value.scalar_one())
+
+
+# -- proposals ---------------------------------------------------------------------------------
+
+
+async def proposal_lines(session: AsyncSession, proposal_id: int) -> list[BudgetLine]:
+    rows = await session.execute(
+        select(BudgetLine)
+        .where(BudgetLine.proposal_id == proposal_id)
+        .order_by(BudgetLine.position, BudgetLine.id)
+    )
+    return list(rows.scalars())
+
+
+async def proposal_attachments(session: AsyncSession, proposal_id: int) -> list[Attachment]:
+    rows = await session.execute(
+        select(Attachment).where(Attachment.proposal_id == proposal_id).order_by(Attachment.id)
+    )
+    return list(rows.scalars())
+
+
+async def count_attachments(session: AsyncSession, proposal_id: int) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(Attachment).where(Attachment.proposal_id == proposal_id)
+    )
+    return int(result.scalar_one())
+
+
+async def proposal_view(session: AsyncSession, row: Proposal) -> ProposalView:
+    assert row.id is not None
+    round_row = await session.get(Round, row.round_id)
+    assert round_row is not None
+    village_name, kecamatan_name = await region_names(session, row.village_kode)
+    lines = [
+        LineView(
+            line.id or 0,
+            line.position,
+            line.item,
+            line.volume_milli,
+            line.unit,
+            line.unit_price,
+            line.source,
+            line.complete,
+        )
+        for line in await proposal_lines(session, row.id)
+    ]
+    attachments = [
+        AttachmentView(a.id or 0, a.kind, a.file_id, a.file_name)
+        for a in await proposal_attachments(session, row.id)
+    ]
+    return ProposalView(
+        id=row.id,
+        round=await round_view(session, round_row),
+        village_kode=row.village_kode,
+        village_name=village_name,
+        kecamatan_name=kecamatan_name,
+        author_id=row.author_id,
+        status=row.status,
+        step=row.step,
+        return_to_review=row.return_to_review,
+        number=row.number,
+        title=row.title,
+        activity=row.activity,
+        location_name=row.location_name,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        problem=row.problem,
+        households=row.households,
+        poor_households=row.poor_households,
+        editing_line_id=row.editing_line_id,
+        updated_at=row.updated_at,
+        submitted_at=row.submitted_at,
+        lines=tuple(lines),
+        attachments=tuple(attachments),
+    )
+
+
+async def proposals_of_author(session: AsyncSession, person_id: int) -> list[Proposal]:
+    rows = await session.execute(
+        select(Proposal).where(Proposal.author_id == person_id).order_by(Proposal.updated_at.desc())  # type: ignore[attr-defined]
+    )
+    return list(rows.scalars())
+
+
+async def proposals_of_villages(
+    session: AsyncSession, pairs: Sequence[tuple[int, str]]
+) -> list[Proposal]:
+    """Proposals of the given (round, village) committees, newest first."""
+    if not pairs:
+        return []
+    from sqlalchemy import and_, or_
+
+    rows = await session.execute(
+        select(Proposal)
+        .where(or_(*(and_(Proposal.round_id == r, Proposal.village_kode == v) for r, v in pairs)))
+        .order_by(Proposal.updated_at.desc())  # type: ignore[attr-defined]
+    )
+    return list(rows.scalars())
+
+
+async def count_submitted(session: AsyncSession, round_id: int) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(Proposal)
+        .where(Proposal.round_id == round_id, Proposal.status == "submitted")
+    )
+    return int(result.scalar_one())
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+async def get_setting(session: AsyncSession, key: str) -> str | None:
+    row = await session.get(Setting, key)
+    return row.value if row else None
+
+
+async def put_setting(session: AsyncSession, key: str, value: str) -> None:
+    row = await session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value

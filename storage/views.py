@@ -1,0 +1,136 @@
+"""Read models: plain frozen values that leave the data layer instead of live rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    POKJA = "pokja"
+    PAKEM = "pakem"
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role
+    district_id: int
+    village_kode: str | None
+    round_id: int | None
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id: int
+    telegram_id: int
+    full_name: str
+    locale: str
+    grants: tuple[Grant, ...] = ()
+
+    def has(self, role: Role, district_id: int | None = None) -> bool:
+        return any(
+            g.role == role and (district_id is None or g.district_id == district_id)
+            for g in self.grants
+        )
+
+    def pakem_of(self, round_id: int) -> str | None:
+        """The village whose committee this person sits on in that round, if any."""
+        for g in self.grants:
+            if g.role == Role.PAKEM and g.round_id == round_id:
+                return g.village_kode
+        return None
+
+
+@dataclass(frozen=True)
+class DistrictView:
+    id: int
+    kode: str
+    name: str
+    timezone: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class RoundView:
+    id: int
+    district_id: int
+    name: str
+    year: int
+    submission_deadline: datetime
+    ceiling: int | None
+    timezone: str
+
+    def submission_open(self, now: datetime) -> bool:
+        return now < self.submission_deadline
+
+
+@dataclass(frozen=True)
+class LineView:
+    id: int
+    position: int
+    item: str | None
+    volume_milli: int | None
+    unit: str | None
+    unit_price: int | None
+    source: str | None
+    complete: bool
+
+    @property
+    def total(self) -> int:
+        from bot.money import line_total
+
+        if self.volume_milli is None or self.unit_price is None:
+            return 0
+        return line_total(self.volume_milli, self.unit_price)
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: int
+    kind: str
+    file_id: str
+    file_name: str | None
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    id: int
+    round: RoundView
+    village_kode: str
+    village_name: str
+    kecamatan_name: str
+    author_id: int
+    status: str
+    step: str
+    return_to_review: bool
+    number: str | None
+    title: str | None
+    activity: str | None
+    location_name: str | None
+    latitude: float | None
+    longitude: float | None
+    problem: str | None
+    households: int | None
+    poor_households: int | None
+    editing_line_id: int | None
+    updated_at: datetime
+    submitted_at: datetime | None
+    lines: Sequence[LineView] = field(default_factory=tuple)
+    attachments: Sequence[AttachmentView] = field(default_factory=tuple)
+
+    @property
+    def complete_lines(self) -> list[LineView]:
+        return [line for line in self.lines if line.complete]
+
+    @property
+    def total(self) -> int:
+        return sum(line.total for line in self.complete_lines)
+
+    def totals_by_source(self) -> dict[str, int]:
+        split: dict[str, int] = {}
+        for line in self.complete_lines:
+            split[line.source or "other"] = split.get(line.source or "other", 0) + line.total
+        return split
