@@ -6,9 +6,8 @@ and none can go stale against its source.
 
 from __future__ import annotations
 
-import gettext
-import io
 import re
+import tempfile
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -48,33 +47,27 @@ def normalize_locale(tag: str | None, default: str = "id") -> str:
     return primary if primary in SUPPORTED_LOCALES else default
 
 
-class CatalogI18n(I18n):
-    """aiogram's I18n, loading `.po` catalogs compiled in memory."""
+def build_i18n(default_locale: str = "id") -> I18n:
+    """aiogram's I18n over catalogs compiled from the `.po` sources into a private directory.
 
-    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
-            locale = po_path.parent.parent.name
-            with po_path.open("rb") as fp:
-                catalog = read_po(fp, locale=locale)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog, use_fuzzy=False)
-            buffer.seek(0)
-            translations[locale] = gettext.GNUTranslations(buffer)
-        return translations
+    The installed package may be read-only, and a `.mo` file left beside its `.po` could go
+    stale, so every start compiles afresh.
+    """
+    target = Path(tempfile.mkdtemp(prefix="paket-locales-"))
+    compile_catalogs(locales_path(), target)
+    return I18n(path=target, default_locale=default_locale, domain=DOMAIN)
 
 
-def build_i18n(default_locale: str = "id") -> CatalogI18n:
-    return CatalogI18n(path=locales_path(), default_locale=default_locale, domain=DOMAIN)
-
-
-def compile_catalogs(path: Path | None = None) -> list[Path]:
-    """Write `.mo` files next to the catalogs, for tools that want them on disk."""
+def compile_catalogs(source: Path, target: Path | None = None) -> list[Path]:
+    """Compile every `<lang>/LC_MESSAGES/messages.po` under `source` into `target` (or beside it)."""
     written = []
-    for po_path in sorted((path or locales_path()).glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+    for po_path in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        locale = po_path.parent.parent.name
         with po_path.open("rb") as fp:
-            catalog = read_po(fp, locale=po_path.parent.parent.name)
-        mo_path = po_path.with_suffix(".mo")
+            catalog = read_po(fp, locale=locale)
+        out_dir = (target / locale / "LC_MESSAGES") if target else po_path.parent
+        out_dir.mkdir(parents=True, exist_ok=True)
+        mo_path = out_dir / f"{DOMAIN}.mo"
         with mo_path.open("wb") as out:
             write_mo(out, catalog, use_fuzzy=False)
         written.append(mo_path)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.people import ensure_person
 from storage import queries
+from storage.db import current_session
 from storage.views import PersonView
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -36,6 +37,7 @@ class SessionMiddleware(BaseMiddleware):
         now = self.clock()
         data["now"] = now
         async with self.sessions() as session:
+            token = current_session.set(session)
             data["session"] = session
             user: User | None = data.get("event_from_user")
             if user is not None and not user.is_bot:
@@ -45,6 +47,8 @@ class SessionMiddleware(BaseMiddleware):
             except BaseException:
                 await session.rollback()
                 raise
+            finally:
+                current_session.reset(token)
             await session.commit()
             return result
 

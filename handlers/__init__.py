@@ -21,7 +21,7 @@ def build_root_router() -> Router:
 
 def describe(router: Router, depth: int = 0) -> list[str]:
     """The tree as indented lines, logged at start-up."""
-    lines = ["  " * depth + router.name]
+    lines = ["  " * depth + (router.name if depth else "dispatcher")]
     for child in router.sub_routers:
         lines.extend(describe(child, depth + 1))
     return lines

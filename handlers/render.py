@@ -182,7 +182,7 @@ def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
     photos = sum(1 for a in view.attachments if a.kind == "photo")
     documents = len(view.attachments) - photos
     blocks.append(
-        _("<b>Attachments:</b> {photos} photos, {documents} documents").format(
+        _("<b>Attachments:</b> photos {photos}, documents {documents}").format(
             photos=photos, documents=documents
         )
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -49,3 +50,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+
+
+# The session of the update being handled. The database FSM storage writes through it, so state
+# changes commit atomically with the draft they point to, and SQLite never sees a second writer
+# inside one update (which would wait on the first until the busy timeout).
+current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
