@@ -59,7 +59,7 @@ def build_i18n(default_locale: str = "id") -> I18n:
 
 
 def compile_catalogs(source: Path, target: Path | None = None) -> list[Path]:
-    """Compile every `<lang>/LC_MESSAGES/messages.po` under `source` into `target` (or beside it)."""
+    """Compile each `<lang>/LC_MESSAGES/messages.po` under `source` into `target` or beside it."""
     written = []
     for po_path in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         locale = po_path.parent.parent.name

@@ -293,12 +293,13 @@ async def answer_text(
 
 def _count(text: str, minimum: int) -> int:
     stripped = (text or "").strip()
-    if stripped == "0" and minimum == 0:
-        return 0
-    try:
-        value = parse_count(stripped)
-    except AmountError:
-        raise Invalid("count_format") from None
+    if stripped.isdigit():
+        value = int(stripped)
+    else:
+        try:
+            value = parse_count(stripped)
+        except AmountError:
+            raise Invalid("count_format") from None
     if value < minimum or value > policy.MAX_HOUSEHOLDS:
         raise Invalid("count_range", max=policy.MAX_HOUSEHOLDS)
     return value

@@ -12,6 +12,7 @@ class Person:
         self.emu = emulator
         self.user = user
         self._mark = 0
+        self._edit_mark = 0
 
     @property
     def id(self) -> int:
@@ -25,8 +26,10 @@ class Person:
 
     @property
     def replies(self) -> list[ChatMessage]:
-        """Bot messages that arrived since this person last did something."""
-        return self.chat[self._mark :]
+        """Bot messages that arrived, or were edited, since this person last did something."""
+        chat = self.chat
+        edited = [m for m in chat[: self._mark] if m.edited > self._edit_mark]
+        return edited + chat[self._mark :]
 
     @property
     def reply_text(self) -> str:
@@ -50,6 +53,7 @@ class Person:
 
     async def _act(self, coro: Any) -> None:
         self._mark = len(self.chat)
+        self._edit_mark = self.emu.edit_seq
         await coro
         await self.emu.idle()
 

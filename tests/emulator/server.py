@@ -47,7 +47,7 @@ class ChatMessage:
     kind: str = "text"
     file_id: str | None = None
     date: int = 0
-    edited: bool = False
+    edited: int = 0  # the emulator's edit counter when last edited; 0 = never
     raw: dict[str, Any] = field(default_factory=dict)
 
     def buttons(self) -> list[dict[str, Any]]:
@@ -96,6 +96,8 @@ class Emulator:
         self.refusals: list[tuple[str, int, str]] = []
         self.injected: list[tuple[str, int, str, int | None]] = []
         self.polls_waiting = 0
+        self.closing = False
+        self.edit_seq = 0
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -121,6 +123,7 @@ class Emulator:
 
     async def stop(self) -> None:
         async with self._cond:
+            self.closing = True
             self._cond.notify_all()
         if self._runner:
             await self._runner.cleanup()
@@ -328,7 +331,7 @@ class Emulator:
                 self.polls_waiting += 1
                 self._cond.notify_all()
                 try:
-                    await asyncio.wait_for(self._cond.wait_for(lambda: bool(self.updates)), timeout)
+                    await asyncio.wait_for(self._cond.wait_for(lambda: bool(self.updates) or self.closing), timeout)
                 except TimeoutError:
                     pass
                 finally:
@@ -454,7 +457,8 @@ class Emulator:
                 "content and reply markup of the message",
             )
         message.text, message.entities, message.reply_markup = text, entities, markup
-        message.edited = True
+        self.edit_seq += 1
+        message.edited = self.edit_seq
         message.raw = self._message_dict(message)
         return message.raw
 
@@ -469,7 +473,8 @@ class Emulator:
                 "content and reply markup of the message",
             )
         message.reply_markup = markup
-        message.edited = True
+        self.edit_seq += 1
+        message.edited = self.edit_seq
         message.raw = self._message_dict(message)
         return message.raw
 
@@ -584,7 +589,7 @@ class Emulator:
 
     # -- waiting -------------------------------------------------------------------------------
 
-    async def idle(self, timeout: float = 15.0) -> None:
+    async def idle(self, within: float = 15.0) -> None:
         """Wait until the bot has handled every update pushed so far.
 
         The bot confirms an update (getUpdates with a higher offset) only after handling it,
@@ -600,4 +605,4 @@ class Emulator:
                     )
                 )
 
-        await asyncio.wait_for(done(), timeout)
+        await asyncio.wait_for(done(), within)
