@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -16,15 +16,14 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import ConfigError, Settings
+from bot.config import Settings
 from bot.i18n import N_, build_i18n
 from bot.middlewares import PersonI18nMiddleware, SessionMiddleware
 from handlers import build_root_router, describe
 from storage import migrate, queries
-from storage.db import create_engine, session_factory
+from storage.db import check_database, create_engine, session_factory
 from storage.fsm import DatabaseStorage
 from storage.types import utcnow
 
@@ -87,18 +86,6 @@ async def register_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
         )
 
 
-async def check_database(engine: AsyncEngine, url: str) -> None:
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception as exc:  # every driver has its own errors; the operator needs one line
-        from sqlalchemy.engine import make_url
-
-        safe = make_url(url).render_as_string(hide_password=True)
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"database {safe} is unreachable: {reason}") from None
-
-
 @dataclass
 class App:
     """One running bot: engine, Bot, Dispatcher. `stop()` ends polling cleanly."""
@@ -124,6 +111,7 @@ class App:
         me = await self.bot.me()
         async with sessions() as session, session.begin():
             await queries.put_setting(session, "bot_username", me.username or "")
+            await queries.forget_updates_before(session, self.clock() - timedelta(days=7))
         await register_commands(self.bot, i18n, self.settings.default_locale)
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:

@@ -69,9 +69,8 @@ def parse_deadline(text: str, zone: ZoneInfo) -> datetime:
 
 
 async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-    from bot.app import check_database
     from storage import migrate
-    from storage.db import create_engine, session_factory
+    from storage.db import check_database, create_engine, session_factory
 
     engine = create_engine(settings.database_url)
     try:
@@ -106,10 +105,12 @@ async def _district(session: AsyncSession, kode: str | None) -> DistrictView:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    settings.require_token()
+    # Refuse a bad database before the slow import of the Telegram runtime.
+    asyncio.run(_with_session(settings, lambda s: _noop()))
     from bot.app import App
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings.require_token()
     asyncio.run(App(settings).run_polling())
     return 0
 

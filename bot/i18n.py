@@ -11,15 +11,18 @@ import tempfile
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import I18n
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from bot.config import SUPPORTED_LOCALES
+
+if TYPE_CHECKING:
+    from aiogram.utils.i18n import I18n
 
 DOMAIN = "messages"
 _TAG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
@@ -53,6 +56,8 @@ def build_i18n(default_locale: str = "id") -> I18n:
     The installed package may be read-only, and a `.mo` file left beside its `.po` could go
     stale, so every start compiles afresh.
     """
+    from aiogram.utils.i18n import I18n
+
     target = Path(tempfile.mkdtemp(prefix="paket-locales-"))
     compile_catalogs(locales_path(), target)
     return I18n(path=target, default_locale=default_locale, domain=DOMAIN)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,6 +17,8 @@ from bot.people import ensure_person
 from storage import queries
 from storage.db import current_session
 from storage.views import PersonView
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -37,6 +40,11 @@ class SessionMiddleware(BaseMiddleware):
         now = self.clock()
         data["now"] = now
         async with self.sessions() as session:
+            if isinstance(event, Update) and not await queries.first_delivery(
+                session, event.update_id, now
+            ):
+                log.info("update %s was handled before a restart; skipped", event.update_id)
+                return None
             token = current_session.set(session)
             data["session"] = session
             user: User | None = data.get("event_from_user")

@@ -116,11 +116,11 @@ def router() -> Router:
             await send_home(message, session, person, now)
             return
         try:
-            redeemed = await people.redeem_invite(session, person.id, command.args or "", now)
+            async with session.begin_nested():
+                redeemed = await people.redeem_invite(session, person.id, command.args or "", now)
         except DomainError as exc:
             await message.answer(error_text(exc))
             return
-        await session.commit()
         if redeemed.already_had:
             await message.answer(_("You already used this invitation; your role is unchanged."))
         else:
@@ -167,7 +167,6 @@ def router() -> Router:
         i18n: I18n,
     ) -> None:
         locale = await people.set_locale(session, person.id, callback_data.code, now)
-        await session.commit()
         with i18n.use_locale(locale):
             await callback.answer()
             if isinstance(callback.message, Message):

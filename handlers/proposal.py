@@ -77,11 +77,15 @@ async def attempt(
     pid: int,
     action: Awaitable[ProposalView | None],
 ) -> ProposalView | None:
-    """Run one domain step; answer domain errors in words and keep the conversation alive."""
+    """Run one domain step in a savepoint; answer domain errors in words and carry on.
+
+    Nothing is committed here: the update's transaction commits after the replies went out, so
+    a crash halfway leaves the database as it was and Telegram delivers the update again.
+    """
     try:
-        view = await action
+        async with session.begin_nested():
+            view = await action
     except Stale as exc:
-        await session.rollback()
         await message.answer(error_text(exc))
         current = await proposals.load_view(session, person, pid)
         await state.set_state(Wizard.filling)
@@ -89,15 +93,12 @@ async def attempt(
         await show_step(message, current, now)
         return None
     except (Locked, NotFound) as exc:
-        await session.rollback()
         await state.clear()
         await message.answer(error_text(exc), reply_markup=ReplyKeyboardRemove())
         return None
     except DomainError as exc:
-        await session.rollback()
         await message.answer(error_text(exc))
         return None
-    await session.commit()
     return view
 
 
@@ -567,13 +568,9 @@ def router() -> Router:
         bot: Bot,
     ) -> None:
         try:
-            result = await proposals.submit(session, person, pid, now)
-        except (Locked, NotFound, Stale) as exc:
-            await session.rollback()
-            await message.answer(error_text(exc))
-            return
+            async with session.begin_nested():
+                result = await proposals.submit(session, person, pid, now)
         except DomainError as exc:
-            await session.rollback()
             await message.answer(error_text(exc))
             return
         # Commit before telling anyone, so no confirmation goes out for a number not kept.

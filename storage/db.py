@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -56,3 +56,16 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 # changes commit atomically with the draft they point to, and SQLite never sees a second writer
 # inside one update (which would wait on the first until the busy timeout).
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
+
+
+async def check_database(engine: AsyncEngine, url: str) -> None:
+    """Fail with one operator-readable line when the database cannot be reached."""
+    from bot.config import ConfigError
+
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # every driver has its own errors; the operator needs one line
+        safe = make_url(url).render_as_string(hide_password=True)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"database {safe} is unreachable: {reason}") from None

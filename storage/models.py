@@ -172,6 +172,17 @@ class FsmRecord(SQLModel, table=True):
     data: str = Field(default="{}", sa_column=Column(Text, nullable=False))
 
 
+class HandledUpdate(SQLModel, table=True):
+    """Telegram update ids already handled, written in the update's own transaction.
+
+    Telegram delivers an update again when the bot stopped before confirming it; this row makes
+    the second delivery a no-op instead of applying the same answer to the next question.
+    """
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    handled_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+
+
 class Setting(SQLModel, table=True):
     """Small facts the bot learns at run time, such as its own @username for invite links."""
 
@@ -185,6 +196,7 @@ __all__ = [
     "BudgetLine",
     "District",
     "FsmRecord",
+    "HandledUpdate",
     "Invite",
     "Person",
     "Proposal",

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Attachment,
     BudgetLine,
     District,
+    HandledUpdate,
     Invite,
     Person,
     Proposal,
@@ -337,6 +338,22 @@ async def count_submitted(session: AsyncSession, round_id: int) -> int:
         .where(Proposal.round_id == round_id, Proposal.status == "submitted")
     )
     return int(result.scalar_one())
+
+
+# -- updates ----------------------------------------------------------------------------------
+
+
+async def first_delivery(session: AsyncSession, update_id: int, now: datetime) -> bool:
+    """Record an update id; False when it was recorded (and so handled) before."""
+    if await session.get(HandledUpdate, update_id) is not None:
+        return False
+    session.add(HandledUpdate(update_id=update_id, handled_at=now))
+    await session.flush()
+    return True
+
+
+async def forget_updates_before(session: AsyncSession, moment: datetime) -> None:
+    await session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < moment))
 
 
 # -- settings ----------------------------------------------------------------------------------

@@ -14,17 +14,33 @@ from tests.seed import BLUMAH, PLANTUNGAN, invite, kendal, round_
 
 LABELS = {
     "id": {
-        "new": "📝 Usulan baru", "road": "Jalan dan gang", "add": "➕ Tambah baris",
+        "new": "📝 Usulan baru",
+        "road": "Jalan dan gang",
+        "add": "➕ Tambah baris",
         "apbn": "APBN (anggaran nasional)",
-        "swadaya": "Swadaya masyarakat", "apbd": "APBD (anggaran kabupaten)", "done": "✅ Selesai",
-        "submit": "📨 Kirim usulan", "correct": "✏️ Perbaiki baris", "remove": "🗑 Hapus baris",
-        "edit_title": "✏️ Judul", "save": "💾 Simpan dan keluar", "skip": "Lewati",
+        "swadaya": "Swadaya masyarakat",
+        "apbd": "APBD (anggaran kabupaten)",
+        "done": "✅ Selesai",
+        "submit": "📨 Kirim usulan",
+        "correct": "✏️ Perbaiki baris",
+        "remove": "🗑 Hapus baris",
+        "edit_title": "✏️ Judul",
+        "save": "💾 Simpan dan keluar",
+        "skip": "Lewati",
     },
     "en": {
-        "new": "📝 New proposal", "road": "Roads and paths", "add": "➕ Add a line",
-        "swadaya": "Self-help (swadaya)", "apbd": "District budget (APBD)", "done": "✅ Done",
-        "submit": "📨 Submit", "correct": "✏️ Correct a line", "remove": "🗑 Remove a line",
-        "edit_title": "✏️ Title", "save": "💾 Save and leave", "skip": "Skip",
+        "new": "📝 New proposal",
+        "road": "Roads and paths",
+        "add": "➕ Add a line",
+        "swadaya": "Self-help (swadaya)",
+        "apbd": "District budget (APBD)",
+        "done": "✅ Done",
+        "submit": "📨 Submit",
+        "correct": "✏️ Correct a line",
+        "remove": "🗑 Remove a line",
+        "edit_title": "✏️ Title",
+        "save": "💾 Save and leave",
+        "skip": "Skip",
     },
 }
 
@@ -36,8 +52,7 @@ async def setup_round(sessions, clock, **round_kw):
 
 
 async def join(p: Person, sessions, district, clock, village=BLUMAH, round_id=None) -> None:
-    code = await invite(sessions, district, Role.PAKEM, clock(), village=village,
-                        round_id=round_id)
+    code = await invite(sessions, district, Role.PAKEM, clock(), village=village, round_id=round_id)
     await p.send(f"/start {code}")
 
 
@@ -106,8 +121,9 @@ async def test_whole_proposal(lang, bot, person, sessions, clock, emulator):
     assert (proposal.households, proposal.poor_households) == (120, 45)
     assert proposal.latitude == pytest.approx(-7.0412)
     lines = await rows(sessions, BudgetLine, BudgetLine.proposal_id == proposal.id)
-    assert sorted((line.item, line.volume_milli, line.unit, line.unit_price, line.source)
-                  for line in lines) == [
+    assert sorted(
+        (line.item, line.volume_milli, line.unit, line.unit_price, line.source) for line in lines
+    ) == [
         ("Pasir", 12_500, "m3", 1_500_000, "apbd"),
         ("Semen 50 kg", 50_000, "sak", 65_000, "swadaya"),
     ]
@@ -165,9 +181,14 @@ async def test_wrong_input_at_each_step(bot, person, sessions, clock, emulator):
     await siti.send("50 sak")
     await siti.send_photo()  # a photo for an amount
     assert siti.saw("Mohon jawab dengan teks")
-    for bad, words in [("-5000", "tidak boleh negatif"), ("0", "lebih dari nol"),
-                       ("1,500", "tidak yakin"), ("sejuta", "tidak mengerti"),
-                       ("99999999999999", "terlalu besar"), ("2m", "tidak yakin")]:
+    for bad, words in [
+        ("-5000", "tidak boleh negatif"),
+        ("0", "lebih dari nol"),
+        ("1,500", "tidak yakin"),
+        ("sejuta", "tidak mengerti"),
+        ("99999999999999", "terlalu besar"),
+        ("2m", "tidak yakin"),
+    ]:
         await siti.send(bad)
         assert siti.saw(words), bad
         assert siti.saw("1,5 juta"), "every refusal shows what works"
@@ -175,17 +196,26 @@ async def test_wrong_input_at_each_step(bot, person, sessions, clock, emulator):
     assert siti.saw("Rp 65.000")
     [proposal] = await rows(sessions, Proposal)
     assert proposal.title == "<script>alert(1)</script> Jalan"
-    assert (proposal.households, proposal.poor_households, proposal.step) == (100, 60,
-                                                                             "line_source")
+    assert (proposal.households, proposal.poor_households, proposal.step) == (
+        100,
+        60,
+        "line_source",
+    )
     lines = await rows(sessions, BudgetLine)
     assert [(line.volume_milli, line.unit_price) for line in lines] == [(50_000, 65_000)]
     assert not emulator.refusals
 
 
 AMOUNTS = [
-    ("1500000", 1_500_000), ("1.500.000", 1_500_000), ("Rp 1.500.000", 1_500_000),
-    ("Rp1.500.000,00", 1_500_000), ("1,5 juta", 1_500_000), ("1,5jt", 1_500_000),
-    ("750 ribu", 750_000), ("2 M", 2_000_000_000), ("2 milyar", 2_000_000_000),
+    ("1500000", 1_500_000),
+    ("1.500.000", 1_500_000),
+    ("Rp 1.500.000", 1_500_000),
+    ("Rp1.500.000,00", 1_500_000),
+    ("1,5 juta", 1_500_000),
+    ("1,5jt", 1_500_000),
+    ("750 ribu", 750_000),
+    ("2 M", 2_000_000_000),
+    ("2 milyar", 2_000_000_000),
     ("2 miliar", 2_000_000_000),
 ]
 
@@ -238,8 +268,7 @@ async def test_back_and_cancel_keep_everything(bot, person, sessions, clock, emu
     await siti.press("✏️ Continue: Jalan RT 05")
     assert siti.saw("Where is it?")
     [proposal] = await rows(sessions, Proposal)
-    assert (proposal.title, proposal.activity, proposal.step) == ("Jalan RT 05", "road",
-                                                                 "location")
+    assert (proposal.title, proposal.activity, proposal.step) == ("Jalan RT 05", "road", "location")
     # Correct and remove budget lines, going back from a line to the budget menu.
     await siti.send("RT 05")
     await siti.send("/skip")
@@ -367,7 +396,7 @@ async def test_two_members_of_one_village_at_once(bot, person, sessions, clock, 
     await budi.send("Sumur RT 04")
     await budi.press("Clean water")
     await siti.press("Drainase")
-    for p, lang in ((siti, "id"), (budi, "en")):
+    for p in (siti, budi):
         await p.send("Dusun Krajan")
         await p.send("/skip")
         await p.send("Masalah air dan banjir di dusun.")
@@ -418,7 +447,7 @@ async def test_group_chat_points_to_private(bot, person, emulator, sessions, clo
 
 
 async def test_forged_button_for_someone_elses_draft(bot, person, sessions, clock, emulator):
-    district, round_view = await setup_round(sessions, clock)
+    district, _round_view = await setup_round(sessions, clock)
     await bot()
     siti, eko = person("Siti", "id"), person("Eko", "id")
     await join(siti, sessions, district, clock)

@@ -331,7 +331,9 @@ class Emulator:
                 self.polls_waiting += 1
                 self._cond.notify_all()
                 try:
-                    await asyncio.wait_for(self._cond.wait_for(lambda: bool(self.updates) or self.closing), timeout)
+                    await asyncio.wait_for(
+                        self._cond.wait_for(lambda: bool(self.updates) or self.closing), timeout
+                    )
                 except TimeoutError:
                     pass
                 finally:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 20:05:05.693188
+Create Date: 2026-11-22 20:33:46.477617
 """
 
 from collections.abc import Sequence
@@ -37,6 +37,14 @@ def upgrade() -> None:
     sa.Column('data', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_fsmrecord'))
     )
+    op.create_table('handledupdate',
+    sa.Column('update_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('handled_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('update_id', name=op.f('pk_handledupdate'))
+    )
+    with op.batch_alter_table('handledupdate', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_handledupdate_handled_at'), ['handled_at'], unique=False)
+
     op.create_table('person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('telegram_id', sa.BigInteger(), nullable=False),
@@ -252,6 +260,10 @@ def downgrade() -> None:
     op.drop_table('auditentry')
     op.drop_table('setting')
     op.drop_table('person')
+    with op.batch_alter_table('handledupdate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_handledupdate_handled_at'))
+
+    op.drop_table('handledupdate')
     op.drop_table('fsmrecord')
     op.drop_table('district')
     # ### end Alembic commands ###

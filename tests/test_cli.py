@@ -1,0 +1,127 @@
+"""The operator's command line, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.seed import KENDAL_CSV
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE_URL")}
+    environment.update(
+        {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+            "PYTHONPATH": str(ROOT),
+            **env,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_district_from_scratch(tmp_path: Path) -> None:
+    out = run(tmp_path, "regions", "import", str(KENDAL_CSV), "--prefix", "KDL")
+    assert out.returncode == 0, out.stderr
+    assert "Kabupaten Kendal (33.24): 20 kecamatan, 286 villages" in out.stdout
+    out = run(
+        tmp_path,
+        "round",
+        "open",
+        "--name",
+        "Tahap 1 2030",
+        "--submission-deadline",
+        "2030-12-31",
+        "--ceiling",
+        "500 juta",
+        "--villages",
+        "33.24.01.2001,33.24.01.2002",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "submissions until 2030-12-31 23:59 WIB" in out.stdout
+    out = run(
+        tmp_path,
+        "invite",
+        "--role",
+        "pakem",
+        "--village",
+        "33.24.01.2001",
+        BOT_USERNAME="paket_kendal_bot",
+    )
+    assert out.returncode == 0, out.stderr
+    link, command = out.stdout.splitlines()[1:3]
+    assert link.startswith("https://t.me/paket_kendal_bot?start=")
+    assert command == "/start " + link.rsplit("=", 1)[1]
+    out = run(tmp_path, "invite", "--role", "pokja")
+    assert out.returncode == 0 and "/start " in out.stdout
+    out = run(tmp_path, "people")
+    assert out.returncode == 0 and "nobody" in out.stdout
+    out = run(tmp_path, "db", "upgrade")
+    assert out.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("invite", "--role", "pakem"), "no district yet"),
+        (("round", "open", "--name", "x", "--submission-deadline", "soon"), "no district yet"),
+        (("regions", "import", "/no/such.csv"), "cannot read /no/such.csv"),
+        (("run",), "BOT_TOKEN is not set"),
+    ],
+)
+def test_clear_one_line_errors(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    out = run(tmp_path, *args)
+    assert out.returncode == 1
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_bad_arguments_and_config(tmp_path: Path) -> None:
+    assert run(tmp_path, "round", "open").returncode == 2
+    assert run(tmp_path, "invite", "--role", "mayor").returncode == 2
+    out = run(tmp_path, "run", BOT_TOKEN="123:abc")
+    assert out.returncode == 1 and "BOT_TOKEN is malformed" in out.stderr
+    out = run(
+        tmp_path,
+        "run",
+        BOT_TOKEN="123456:" + "A" * 35,
+        DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none",
+    )
+    assert out.returncode == 1 and "unreachable" in out.stderr and "Traceback" not in out.stderr
+    out = run(tmp_path, "db", "upgrade", TIMEZONE="Mars/Base")
+    assert out.returncode == 1 and "TIMEZONE" in out.stderr
+    for args in ((), ("round",), ("invite",)):
+        assert "usage" in run(tmp_path, *args, "--help").stdout
+
+
+def test_round_and_invite_refusals(tmp_path: Path) -> None:
+    run(tmp_path, "regions", "import", str(KENDAL_CSV))
+    out = run(tmp_path, "round", "open", "--name", "x", "--submission-deadline", "2001-01-01")
+    assert out.returncode == 1 and "must be in the future" in out.stderr
+    out = run(
+        tmp_path,
+        "round",
+        "open",
+        "--name",
+        "x",
+        "--submission-deadline",
+        "2030-01-01",
+        "--ceiling",
+        "banyak",
+    )
+    assert out.returncode == 1 and "cannot read the ceiling" in out.stderr
+    out = run(tmp_path, "invite", "--role", "pakem", "--village", "33.24.01.2001")
+    assert out.returncode == 1 and "no round is open" in out.stderr
