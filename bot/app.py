@@ -28,6 +28,7 @@ from storage.fsm import DatabaseStorage
 from storage.types import utcnow
 
 log = logging.getLogger("paket")
+LOCK_SECONDS = 10
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -44,10 +45,12 @@ def build_storage(
 ) -> tuple[BaseStorage, BaseEventIsolation]:
     """Redis when configured (several instances share it), else our own database."""
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from aiogram.fsm.storage.redis import RedisStorage
 
         storage = RedisStorage.from_url(settings.redis_url)
-        return storage, RedisEventIsolation(storage.redis)
+        # A crashed instance leaves its per-chat lock behind; aiogram's default of 60 s would
+        # freeze that person for a minute after a restart. Our handlers take milliseconds.
+        return storage, storage.create_isolation(lock_kwargs={"timeout": LOCK_SECONDS})
     return DatabaseStorage(sessions), SimpleEventIsolation()
 
 

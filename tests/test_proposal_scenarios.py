@@ -461,3 +461,22 @@ async def test_forged_button_for_someone_elses_draft(bot, person, sessions, cloc
     [proposal] = await rows(sessions, Proposal)
     assert proposal.activity is None and proposal.step == "activity"
     assert not emulator.refusals
+
+
+async def test_an_update_delivered_twice_is_applied_once(bot, person, sessions, clock, emulator):
+    from tests.conftest import stop
+
+    district, _ = await setup_round(sessions, clock)
+    first = await bot()
+    siti = person("Siti", "id")
+    await join(siti, sessions, district, clock)
+    await fill_until_budget(siti, "id")
+    answer_id = emulator.last_update_id - 1  # "120" households, just before "45"
+    await stop(first)
+    # The bot stopped after handling "120" but before Telegram heard so: it comes again.
+    await emulator.redeliver(answer_id)
+    seen = len(siti.chat)
+    await bot()
+    assert len(siti.chat) == seen  # silence: it was answered the first time
+    [proposal] = await rows(sessions, Proposal)
+    assert (proposal.households, proposal.poor_households, proposal.step) == (120, 45, "budget")

@@ -73,6 +73,12 @@ class SimUser:
         return out
 
 
+@dataclass
+class Hold:
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 class Emulator:
     def __init__(self, token: str = "123456789:TESTTOKENabcdefghijklmnopqrstuvwxyz1") -> None:
         self.token = token
@@ -96,6 +102,8 @@ class Emulator:
         self.refusals: list[tuple[str, int, str]] = []
         self.injected: list[tuple[str, int, str, int | None]] = []
         self.polls_waiting = 0
+        self.history: dict[int, dict[str, Any]] = {}
+        self.holds: dict[str, Hold] = {}
         self.closing = False
         self.edit_seq = 0
         self._cond = asyncio.Condition()
@@ -122,6 +130,8 @@ class Emulator:
         return f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
+        for hold in self.holds.values():
+            hold.release.set()
         async with self._cond:
             self.closing = True
             self._cond.notify_all()
@@ -166,7 +176,7 @@ class Emulator:
             self.calls.append((method, params))
             result = await self._dispatch(method, params)
         except ApiError as exc:
-            if method.lower() != "getupdates":
+            if method.lower() != "getupdates" and 400 <= exc.code < 500:
                 self.refusals.append((method, exc.code, exc.description))
             body: dict[str, Any] = {
                 "ok": False,
@@ -180,6 +190,12 @@ class Emulator:
 
     async def _dispatch(self, method: str, params: dict[str, Any]) -> Any:
         name = method.lower()
+        hold = self.holds.pop(name, None)
+        if hold is not None:
+            hold.arrived.set()
+            await hold.release.wait()
+            # The caller is gone (killed while waiting): nothing is delivered.
+            raise ApiError(500, "Internal Server Error: held call abandoned")
         for index, (target, code, description, retry) in enumerate(self.injected):
             if target.lower() == name:
                 del self.injected[index]
@@ -190,6 +206,12 @@ class Emulator:
         return await handler(params)
 
     # -- injection -----------------------------------------------------------------------------
+
+    def hold_next(self, method: str) -> Hold:
+        """Keep the next call of `method` waiting, so a test can kill the bot in the middle."""
+        hold = Hold()
+        self.holds[method.lower()] = hold
+        return hold
 
     def fail_next(
         self, method: str, code: int, description: str, retry_after: int | None = None
@@ -530,6 +552,7 @@ class Emulator:
             update_id = self.next_update_id
             self.next_update_id += 1
             self.updates.append({"update_id": update_id, kind: payload})
+            self.history[update_id] = self.updates[-1]
             self.last_update_id = update_id
             self._cond.notify_all()
         return update_id
@@ -571,6 +594,13 @@ class Emulator:
         await self.push("message", payload)
         return message
 
+    async def redeliver(self, update_id: int) -> None:
+        """Deliver an update again, as Telegram does when its confirmation never arrived."""
+        async with self._cond:
+            self.updates.append(self.history[update_id])
+            self.updates.sort(key=lambda u: u["update_id"])
+            self._cond.notify_all()
+
     def new_file_id(self, kind: str, **meta: Any) -> str:
         file_id = f"U{next(self.file_ids)}{kind[:1]}"
         self.files[file_id] = {"kind": kind, **meta}
@@ -600,11 +630,7 @@ class Emulator:
 
         async def done() -> None:
             async with self._cond:
-                await self._cond.wait_for(
-                    lambda: (
-                        (self.last_update_id == 0 or self.confirmed_offset > self.last_update_id)
-                        and self.polls_waiting > 0
-                    )
-                )
+                # Updates leave the queue only when a later getUpdates confirms them.
+                await self._cond.wait_for(lambda: not self.updates and self.polls_waiting > 0)
 
         await asyncio.wait_for(done(), within)

@@ -1,0 +1,85 @@
+"""The real `paket-bot run` process, killed with SIGKILL in the middle of handling an update."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.config import Settings
+from storage.models import Proposal
+from storage.views import Role
+from tests.emulator.server import Emulator
+from tests.people import Person
+from tests.seed import BLUMAH, invite, kendal, round_
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def start_process(settings: Settings, emulator: Emulator) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEST_")}
+    env.update(
+        BOT_TOKEN=settings.bot_token,
+        DATABASE_URL=settings.database_url,
+        TELEGRAM_API_URL=emulator.base_url,
+        POLLING_TIMEOUT="5",
+        PYTHONPATH=str(ROOT),
+    )
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await emulator.idle(within=90)
+    return process
+
+
+async def test_kill_mid_update_then_restart_loses_and_repeats_nothing(
+    settings, emulator, sessions, person
+):
+    now = datetime.now(UTC)
+    district = await kendal(sessions, now)
+    await round_(sessions, district, now)
+    code = await invite(sessions, district, Role.PAKEM, now, village=BLUMAH)
+    process = await start_process(settings, emulator)
+    try:
+        siti: Person = person("Siti", "id")
+        await siti.send(f"/start {code}")
+        await siti.press("📝 Usulan baru")
+        await siti.send("Sumur bor RT 02")
+        await siti.press("Air bersih")
+        await siti.send("Dusun Sidomulyo")
+        await siti.send("/skip")
+        await siti.send("Warga kekurangan air bersih saat kemarau.")
+        # The answer "120" is being handled when the process dies: its reply is held back.
+        hold = emulator.hold_next("sendMessage")
+        await emulator.user_message(siti.user, text="120")
+        await asyncio.wait_for(hold.arrived.wait(), 30)
+        process.kill()
+        await process.wait()
+        hold.release.set()
+        process = await start_process(settings, emulator)
+        # Telegram delivered "120" again; it was applied once, and she got the next question.
+        assert siti.chat[-1].text.count("Dari 120 KK itu") == 1
+        await siti.send("45")
+        assert siti.saw("Anggaran")
+        async with sessions() as session:
+            [proposal] = (await session.execute(select(Proposal))).scalars().all()
+        assert (proposal.households, proposal.poor_households, proposal.step) == (120, 45, "budget")
+        assert proposal.title == "Sumur bor RT 02"
+        assert not emulator.refusals
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
