@@ -62,7 +62,11 @@ def build_dispatcher(
 ) -> Dispatcher:
     storage, isolation = build_storage(settings, sessions)
     dp = Dispatcher(storage=storage, events_isolation=isolation)
+    # The session opens before aiogram's FSM middleware reads the state, so that read goes
+    # through the update's own transaction instead of a second one.
+    dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(SessionMiddleware(sessions, clock, settings.default_locale))
+    dp.update.outer_middleware(dp.fsm)
     PersonI18nMiddleware(i18n).setup(dp)
     dp.include_router(build_root_router())
     dp["settings"] = settings

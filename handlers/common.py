@@ -116,8 +116,7 @@ def router() -> Router:
             await send_home(message, session, person, now)
             return
         try:
-            async with session.begin_nested():
-                redeemed = await people.redeem_invite(session, person.id, command.args or "", now)
+            redeemed = await people.redeem_invite(session, person.id, command.args or "", now)
         except DomainError as exc:
             await message.answer(error_text(exc))
             return

@@ -77,14 +77,14 @@ async def attempt(
     pid: int,
     action: Awaitable[ProposalView | None],
 ) -> ProposalView | None:
-    """Run one domain step in a savepoint; answer domain errors in words and carry on.
+    """Run one domain step; answer domain errors in words and carry on.
 
+    Domain functions check everything before they write, so an error leaves nothing half done.
     Nothing is committed here: the update's transaction commits after the replies went out, so
     a crash halfway leaves the database as it was and Telegram delivers the update again.
     """
     try:
-        async with session.begin_nested():
-            view = await action
+        view = await action
     except Stale as exc:
         await message.answer(error_text(exc))
         current = await proposals.load_view(session, person, pid)
@@ -100,6 +100,25 @@ async def attempt(
         await message.answer(error_text(exc))
         return None
     return view
+
+
+async def step_now(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    person: PersonView,
+    now: datetime,
+    pid: int,
+) -> Step | None:
+    """The draft's step, or None after telling the person why it cannot go on."""
+    try:
+        return await proposals.current_step(session, person, pid, now)
+    except (Locked, NotFound) as exc:
+        await state.clear()
+        await message.answer(error_text(exc), reply_markup=ReplyKeyboardRemove())
+    except DomainError as exc:
+        await message.answer(error_text(exc))
+    return None
 
 
 async def begin(message: Message, state: FSMContext, view: ProposalView, now: datetime) -> None:
@@ -330,12 +349,9 @@ def router() -> Router:
         if text.startswith("/"):
             await message.answer(_("Unknown command here. /back, /skip or /cancel."))
             return
-        current = await attempt(
-            message, state, session, person, now, pid, proposals.resume(session, person, pid, now)
-        )
-        if current is None:
+        step = await step_now(message, state, session, person, now, pid)
+        if step is None:
             return
-        step = Step(current.step)
         if step == Step.GEO and text.strip().lower() in {
             keyboards.skip_label().lower(),
             "skip",
@@ -358,7 +374,7 @@ def router() -> Router:
         else:
             await message.answer(wrong_kind(step))
             if step != Step.ATTACHMENTS:
-                await show_step(message, current, now)
+                await show_step(message, await proposals.resume(session, person, pid, now), now)
             return
         if view:
             await show_step(message, view, now)
@@ -374,13 +390,11 @@ def router() -> Router:
         pid = await draft_id(state)
         if pid is None or message.location is None:
             return await lost(message, state)
-        current = await attempt(
-            message, state, session, person, now, pid, proposals.resume(session, person, pid, now)
-        )
-        if current is None:
+        step = await step_now(message, state, session, person, now, pid)
+        if step is None:
             return
-        if Step(current.step) not in (Step.GEO, Step.LOCATION):
-            await message.answer(wrong_kind(Step(current.step)))
+        if step not in (Step.GEO, Step.LOCATION):
+            await message.answer(wrong_kind(step))
             return
         view = await attempt(
             message,
@@ -408,13 +422,11 @@ def router() -> Router:
         pid = await draft_id(state)
         if pid is None:
             return await lost(message, state)
-        current = await attempt(
-            message, state, session, person, now, pid, proposals.resume(session, person, pid, now)
-        )
-        if current is None:
+        step = await step_now(message, state, session, person, now, pid)
+        if step is None:
             return
-        if Step(current.step) != Step.ATTACHMENTS:
-            await message.answer(wrong_kind(Step(current.step)))
+        if step != Step.ATTACHMENTS:
+            await message.answer(wrong_kind(step))
             return
         if message.photo:
             photo = message.photo[-1]
@@ -455,11 +467,9 @@ def router() -> Router:
         pid = await draft_id(state)
         if pid is None:
             return await lost(message, state)
-        current = await attempt(
-            message, state, session, person, now, pid, proposals.resume(session, person, pid, now)
-        )
-        if current is not None:
-            await message.answer(wrong_kind(Step(current.step)))
+        step = await step_now(message, state, session, person, now, pid)
+        if step is not None:
+            await message.answer(wrong_kind(step))
 
     # -- buttons ------------------------------------------------------------------------------
 
@@ -568,8 +578,7 @@ def router() -> Router:
         bot: Bot,
     ) -> None:
         try:
-            async with session.begin_nested():
-                result = await proposals.submit(session, person, pid, now)
+            result = await proposals.submit(session, person, pid, now)
         except DomainError as exc:
             await message.answer(error_text(exc))
             return

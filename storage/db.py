@@ -26,7 +26,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if not is_sqlite(url):
         kwargs["pool_pre_ping"] = True
         return create_async_engine(url, **kwargs)
-    engine = create_async_engine(url, **kwargs)
+    # One connection: SQLite has one writer anyway, and waiting for the pool is a fair FIFO
+    # queue on the event loop, where waiting on the file lock is sleep-and-retry in a thread.
+    engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

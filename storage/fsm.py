@@ -33,7 +33,6 @@ class DatabaseStorage(BaseStorage):
         session = current_session.get()
         if session is not None:
             await self._write(session, key, values)
-            await session.flush()
             return
         async with self._sessions() as own, own.begin():
             await self._write(own, key, values)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     Attachment,
@@ -259,11 +260,32 @@ async def count_attachments(session: AsyncSession, proposal_id: int) -> int:
     return int(result.scalar_one())
 
 
+_VILLAGE, _KECAMATAN = aliased(Region), aliased(Region)
+# Built once: constructing this four-way select costs more than running it.
+_HEADER = (
+    select(Round, District.timezone, _VILLAGE.name, _KECAMATAN.name)
+    .join(District, District.id == Round.district_id)
+    .outerjoin(_VILLAGE, _VILLAGE.kode == bindparam("village"))
+    .outerjoin(_KECAMATAN, _KECAMATAN.kode == _VILLAGE.parent_kode)
+    .where(Round.id == bindparam("round_id"))
+)
+
+
 async def proposal_view(session: AsyncSession, row: Proposal) -> ProposalView:
     assert row.id is not None
-    round_row = await session.get(Round, row.round_id)
-    assert round_row is not None
-    village_name, kecamatan_name = await region_names(session, row.village_kode)
+    header = (
+        await session.execute(_HEADER, {"round_id": row.round_id, "village": row.village_kode})
+    ).one()
+    round_row, zone, village_name, kecamatan_name = header
+    round_view = RoundView(
+        round_row.id,
+        round_row.district_id,
+        round_row.name,
+        round_row.year,
+        round_row.submission_deadline,
+        round_row.ceiling,
+        zone,
+    )
     lines = [
         LineView(
             line.id or 0,
@@ -283,10 +305,10 @@ async def proposal_view(session: AsyncSession, row: Proposal) -> ProposalView:
     ]
     return ProposalView(
         id=row.id,
-        round=await round_view(session, round_row),
+        round=round_view,
         village_kode=row.village_kode,
-        village_name=village_name,
-        kecamatan_name=kecamatan_name,
+        village_name=village_name or row.village_kode,
+        kecamatan_name=kecamatan_name or "",
         author_id=row.author_id,
         status=row.status,
         step=row.step,
@@ -345,11 +367,13 @@ async def count_submitted(session: AsyncSession, round_id: int) -> int:
 
 async def first_delivery(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Record an update id; False when it was recorded (and so handled) before."""
-    if await session.get(HandledUpdate, update_id) is not None:
-        return False
-    session.add(HandledUpdate(update_id=update_id, handled_at=now))
-    await session.flush()
-    return True
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(HandledUpdate).values(update_id=update_id, handled_at=now)
+    result = await session.execute(statement.on_conflict_do_nothing())
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def forget_updates_before(session: AsyncSession, moment: datetime) -> None:

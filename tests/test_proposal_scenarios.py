@@ -480,3 +480,99 @@ async def test_an_update_delivered_twice_is_applied_once(bot, person, sessions, 
     assert len(siti.chat) == seen  # silence: it was answered the first time
     [proposal] = await rows(sessions, Proposal)
     assert (proposal.households, proposal.poor_households, proposal.step) == (120, 45, "budget")
+
+
+async def test_round_is_asked_only_when_several_are_open(bot, person, sessions, clock, emulator):
+    district, first = await setup_round(sessions, clock)
+    second = await round_(sessions, district, clock(), name="Tahap 2 2026", days=60)
+    await bot()
+    siti = person("Siti", "en")
+    await join(siti, sessions, district, clock, round_id=first.id)
+    await siti.send("/new")
+    assert siti.saw("What is the title")  # one round of hers is open: no question
+    await siti.send("/cancel")
+    await join(siti, sessions, district, clock, round_id=second.id)
+    await siti.send("/new")
+    assert siti.saw("Several rounds are open")
+    await siti.press("Tahap 2 2026")
+    assert siti.saw("What is the title")
+    drafts = await rows(sessions, Proposal)
+    assert sorted(p.round_id for p in drafts) == [first.id, second.id]
+
+
+async def test_review_edits_attachment_limit_and_read_only_after_submit(
+    bot, person, sessions, clock, emulator
+):
+    district, _ = await setup_round(sessions, clock)
+    await bot()
+    siti = person("Siti", "en")
+    await join(siti, sessions, district, clock)
+    await fill_until_budget(siti, "en")
+    await add_line(siti, "en", "Semen", "10 sak", "65.000", "swadaya")
+    await siti.press("✅ Done")
+    for _ in range(10):
+        await siti.send_photo()
+    await siti.send_document("foto.exe", "application/x-msdownload")
+    assert siti.saw("Only photos and PDF documents")
+    await siti.send_photo()
+    assert siti.saw("already has 10 attachments")
+    await siti.press("✅ Done")
+    await siti.press("✏️ Title")
+    await siti.send("Betonisasi jalan RT 03 dan RT 04")
+    assert siti.saw("Betonisasi jalan RT 03 dan RT 04") and siti.saw("Step 8 of 8")
+    await siti.press("✏️ Beneficiaries")
+    await siti.send("200")
+    await siti.send("90")
+    assert siti.saw("200 households, 90 of them poor")
+    review, title_button = siti.find_button("✏️ Title")
+    await siti.press("📨 Submit")
+    assert siti.saw("KDL-2026-001")
+    # The review's buttons are gone; an old copy of one, pressed anyway, changes nothing.
+    assert "✏️ Title" not in [b["text"] for b in review.buttons()]
+    await siti.press_data(review, title_button["callback_data"])
+    assert siti.saw("has been submitted and can no longer be changed")
+    [proposal] = await rows(sessions, Proposal)
+    assert (proposal.title, proposal.households, proposal.poor_households) == (
+        "Betonisasi jalan RT 03 dan RT 04",
+        200,
+        90,
+    )
+    assert len(await rows(sessions, Attachment)) == 10
+    assert not emulator.refusals
+
+
+async def test_long_summary_is_split_within_telegram_limits(bot, person, sessions, clock, emulator):
+    district, _ = await setup_round(sessions, clock)
+    await bot()
+    siti = person("Siti", "id")
+    await join(siti, sessions, district, clock)
+    await fill_until_budget(siti, "id")
+    await siti.send("/cancel")
+    [proposal] = await rows(sessions, Proposal)
+    async with sessions() as session, session.begin():
+        row = await session.get(Proposal, proposal.id)
+        row.problem = "Masalah <b>&amp; banjir</b> " * 110  # 2,900 characters, shown escaped
+        row.step = "attachments"
+        for i in range(1, 61):
+            session.add(
+                BudgetLine(
+                    proposal_id=row.id,
+                    position=i,
+                    item=f"Barang nomor {i} " * 6,
+                    volume_milli=1000 * i,
+                    unit="unit",
+                    unit_price=10_000,
+                    source="apbd",
+                    complete=True,
+                )
+            )
+    await siti.send("/drafts")
+    await siti.press("✏️ Lanjutkan: Betonisasi jalan RT 03")
+    await siti.press("✅ Selesai")
+    summary = [m for m in siti.replies if "Langkah" not in m.text]
+    assert len(summary) >= 3
+    assert all(len(m.text) <= 4096 for m in summary)
+    text = "\n".join(m.text for m in summary)
+    assert "Masalah <b>&amp; banjir</b>" in text  # escaped on the way out, shown literally
+    assert all(f"{i}. Barang nomor {i}" in text for i in range(1, 61))
+    assert not emulator.refusals
