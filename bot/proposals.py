@@ -474,15 +474,21 @@ async def budget_add(
     return await queries.proposal_view(session, row)
 
 
+async def _line_of(session: AsyncSession, row: Proposal, line_id: int) -> BudgetLine:
+    """A line of this proposal; a forged id of another proposal's line is refused."""
+    line = await session.get(BudgetLine, line_id)
+    if line is None or line.proposal_id != row.id:
+        raise NotAllowed("not_yours")
+    return line
+
+
 async def budget_edit(
     session: AsyncSession, person: PersonView, proposal_id: int, line_id: int, now: datetime
 ) -> ProposalView:
     draft = await _editable(session, person, proposal_id, now)
     row = draft.row
     _require_step(row, Step.BUDGET)
-    line = await session.get(BudgetLine, line_id)
-    if line is None or line.proposal_id != row.id:
-        raise NotAllowed("not_yours")
+    line = await _line_of(session, row, line_id)
     row.editing_line_id = line.id
     _move(row, Step.LINE_ITEM, now)
     await session.flush()
@@ -495,9 +501,7 @@ async def budget_remove(
     draft = await _editable(session, person, proposal_id, now)
     row = draft.row
     _require_step(row, Step.BUDGET)
-    line = await session.get(BudgetLine, line_id)
-    if line is None or line.proposal_id != row.id:
-        raise NotAllowed("not_yours")
+    line = await _line_of(session, row, line_id)
     await session.delete(line)
     row.updated_at = now
     await session.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,12 +12,12 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import proposals
 from bot.errors import DomainError, Locked, NotFound, Stale
+from bot.policy import MAX_ATTACHMENTS
 from bot.proposals import ACTIVITIES, SOURCES, TEXT_STEPS, Step
 from bot.text import join_blocks, q
 from handlers import keyboards
@@ -53,6 +54,11 @@ async def show_step(message: Message, view: ProposalView, now: datetime) -> None
         await message.answer(chunk, reply_markup=markup)
 
 
+def skip_words() -> set[str]:
+    """What people type, or tap on the reply keyboard, to skip the shared location."""
+    return {keyboards.skip_label().lower(), "skip", "lewati", "lewat"}
+
+
 def wrong_kind(step: Step) -> str:
     if step in TEXT_STEPS:
         return _("Please answer with text.")
@@ -68,14 +74,19 @@ async def draft_id(state: FSMContext) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One person's update being answered: where to reply and what it runs against."""
+
+    message: Message
+    state: FSMContext
+    session: AsyncSession
+    person: PersonView
+    now: datetime
+
+
 async def attempt(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    person: PersonView,
-    now: datetime,
-    pid: int,
-    action: Awaitable[ProposalView | None],
+    turn: Turn, pid: int, action: Awaitable[ProposalView | None]
 ) -> ProposalView | None:
     """Run one domain step; answer domain errors in words and carry on.
 
@@ -84,41 +95,41 @@ async def attempt(
     a crash halfway leaves the database as it was and Telegram delivers the update again.
     """
     try:
-        view = await action
+        return await action
     except Stale as exc:
-        await message.answer(error_text(exc))
-        current = await proposals.load_view(session, person, pid)
-        await state.set_state(Wizard.filling)
-        await state.set_data({"draft": pid})
-        await show_step(message, current, now)
-        return None
+        await turn.message.answer(error_text(exc))
+        current = await proposals.load_view(turn.session, turn.person, pid)
+        await turn.state.set_state(Wizard.filling)
+        await turn.state.set_data({"draft": pid})
+        await show_step(turn.message, current, turn.now)
     except (Locked, NotFound) as exc:
-        await state.clear()
-        await message.answer(error_text(exc), reply_markup=ReplyKeyboardRemove())
-        return None
+        await turn.state.clear()
+        await turn.message.answer(error_text(exc), reply_markup=ReplyKeyboardRemove())
     except DomainError as exc:
-        await message.answer(error_text(exc))
-        return None
-    return view
+        await turn.message.answer(error_text(exc))
+    return None
 
 
-async def step_now(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    person: PersonView,
-    now: datetime,
-    pid: int,
-) -> Step | None:
+async def step_now(turn: Turn, pid: int) -> Step | None:
     """The draft's step, or None after telling the person why it cannot go on."""
     try:
-        return await proposals.current_step(session, person, pid, now)
+        return await proposals.current_step(turn.session, turn.person, pid, turn.now)
     except (Locked, NotFound) as exc:
-        await state.clear()
-        await message.answer(error_text(exc), reply_markup=ReplyKeyboardRemove())
+        await turn.state.clear()
+        await turn.message.answer(error_text(exc), reply_markup=ReplyKeyboardRemove())
     except DomainError as exc:
-        await message.answer(error_text(exc))
+        await turn.message.answer(error_text(exc))
     return None
+
+
+async def open_draft(turn: Turn) -> tuple[int, Step] | None:
+    """The draft this chat is filling and its step; None once the person was told why not."""
+    pid = await draft_id(turn.state)
+    if pid is None:
+        await lost(turn.message, turn.state)
+        return None
+    step = await step_now(turn, pid)
+    return None if step is None else (pid, step)
 
 
 async def begin(message: Message, state: FSMContext, view: ProposalView, now: datetime) -> None:
@@ -159,11 +170,7 @@ def router() -> Router:
             )
             return
         view = await attempt(
-            message,
-            state,
-            session,
-            person,
-            now,
+            Turn(message, state, session, person, now),
             0,
             proposals.start_draft(session, person, options[0].id, now),
         )
@@ -207,11 +214,7 @@ def router() -> Router:
             return
         await callback.message.edit_reply_markup(reply_markup=None)
         view = await attempt(
-            callback.message,
-            state,
-            session,
-            person,
-            now,
+            Turn(callback.message, state, session, person, now),
             0,
             proposals.start_draft(session, person, callback_data.round_id, now),
         )
@@ -297,7 +300,9 @@ def router() -> Router:
         if pid is None:
             return await lost(message, state)
         view = await attempt(
-            message, state, session, person, now, pid, proposals.skip(session, person, pid, now)
+            Turn(message, state, session, person, now),
+            pid,
+            proposals.skip(session, person, pid, now),
         )
         if view:
             await show_step(message, view, now)
@@ -317,7 +322,9 @@ def router() -> Router:
         if pid is None:
             return await lost(message, state)
         view = await attempt(
-            message, state, session, person, now, pid, proposals.back(session, person, pid, now)
+            Turn(message, state, session, person, now),
+            pid,
+            proposals.back(session, person, pid, now),
         )
         if view is None:
             try:
@@ -340,37 +347,20 @@ def router() -> Router:
         session: AsyncSession,
         person: PersonView,
         now: datetime,
-        i18n: I18n,
     ) -> None:
-        pid = await draft_id(state)
-        if pid is None:
-            return await lost(message, state)
         text = message.text or ""
         if text.startswith("/"):
             await message.answer(_("Unknown command here. /back, /skip or /cancel."))
             return
-        step = await step_now(message, state, session, person, now, pid)
-        if step is None:
+        turn = Turn(message, state, session, person, now)
+        opened = await open_draft(turn)
+        if opened is None:
             return
-        if step == Step.GEO and text.strip().lower() in {
-            keyboards.skip_label().lower(),
-            "skip",
-            "lewati",
-            "lewat",
-        }:
-            view = await attempt(
-                message, state, session, person, now, pid, proposals.skip(session, person, pid, now)
-            )
+        pid, step = opened
+        if step == Step.GEO and text.strip().lower() in skip_words():
+            view = await attempt(turn, pid, proposals.skip(session, person, pid, now))
         elif step in TEXT_STEPS:
-            view = await attempt(
-                message,
-                state,
-                session,
-                person,
-                now,
-                pid,
-                proposals.answer_text(session, person, pid, text, now),
-            )
+            view = await attempt(turn, pid, proposals.answer_text(session, person, pid, text, now))
         else:
             await message.answer(wrong_kind(step))
             if step != Step.ATTACHMENTS:
@@ -387,25 +377,19 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        pid = await draft_id(state)
-        if pid is None or message.location is None:
-            return await lost(message, state)
-        step = await step_now(message, state, session, person, now, pid)
-        if step is None:
+        turn = Turn(message, state, session, person, now)
+        opened = await open_draft(turn)
+        if opened is None or message.location is None:
             return
+        pid, step = opened
         if step not in (Step.GEO, Step.LOCATION):
             await message.answer(wrong_kind(step))
             return
+        where = message.location
         view = await attempt(
-            message,
-            state,
-            session,
-            person,
-            now,
+            turn,
             pid,
-            proposals.set_geo(
-                session, person, pid, message.location.latitude, message.location.longitude, now
-            ),
+            proposals.set_geo(session, person, pid, where.latitude, where.longitude, now),
         )
         if view:
             await message.answer(_("Location saved."), reply_markup=ReplyKeyboardRemove())
@@ -419,12 +403,10 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        pid = await draft_id(state)
-        if pid is None:
-            return await lost(message, state)
-        step = await step_now(message, state, session, person, now, pid)
-        if step is None:
+        opened = await open_draft(Turn(message, state, session, person, now))
+        if opened is None:
             return
+        pid, step = opened
         if step != Step.ATTACHMENTS:
             await message.answer(wrong_kind(step))
             return
@@ -447,11 +429,11 @@ def router() -> Router:
                 file_name=doc.file_name,
                 mime_type=doc.mime_type,
             )
-        view = await attempt(message, state, session, person, now, pid, action)
+        view = await attempt(Turn(message, state, session, person, now), pid, action)
         if view:
             await message.answer(
                 _("Attachment saved ({n} of {max}). Send more, or press Done.").format(
-                    n=len(view.attachments), max=10
+                    n=len(view.attachments), max=MAX_ATTACHMENTS
                 ),
                 reply_markup=keyboards.for_step(view),
             )
@@ -464,12 +446,9 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        pid = await draft_id(state)
-        if pid is None:
-            return await lost(message, state)
-        step = await step_now(message, state, session, person, now, pid)
-        if step is not None:
-            await message.answer(wrong_kind(step))
+        opened = await open_draft(Turn(message, state, session, person, now))
+        if opened is not None:
+            await message.answer(wrong_kind(opened[1]))
 
     # -- buttons ------------------------------------------------------------------------------
 
@@ -544,7 +523,7 @@ def router() -> Router:
         if action == "S":
             await submit(message, state, session, person, now, pid, bot)
             return
-        view = await attempt(message, state, session, person, now, pid, ops[action]())
+        view = await attempt(Turn(message, state, session, person, now), pid, ops[action]())
         if view is None:
             return
         await state.set_state(Wizard.filling)
