@@ -105,8 +105,7 @@ class App:
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def prepare(self) -> None:
-        token = self.settings.require_token()
-        del token
+        self.settings.require_token()
         self.engine = create_engine(self.settings.database_url)
         await check_database(self.engine, self.settings.database_url)
         await migrate.upgrade(self.engine)

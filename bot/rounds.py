@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,7 +46,7 @@ async def open_round(
         chosen = sorted(set(villages))
     else:
         chosen = known
-    year = submission_deadline.astimezone(district_zone(district)).year
+    year = submission_deadline.astimezone(ZoneInfo(district.timezone)).year
     row = Round(
         district_id=district.id,
         name=name,
@@ -75,9 +76,3 @@ async def open_round(
     )
     await session.flush()
     return await queries.round_view(session, row)
-
-
-def district_zone(district: DistrictView):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(district.timezone)

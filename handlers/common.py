@@ -19,6 +19,7 @@ from bot.text import q
 from handlers import keyboards
 from handlers.callbacks import LangCb, MenuCb
 from handlers.render import error_text, round_line, when
+from storage import queries
 from storage.views import PersonView, Role
 
 
@@ -177,12 +178,8 @@ def router() -> Router:
 
 
 async def _reload(session: AsyncSession, person: PersonView) -> PersonView:
-    from storage import queries
-    from storage.models import Person
-
-    row = await session.get(Person, person.id)
-    assert row is not None
-    return await queries.person_view(session, row)
+    """The person with the roles just granted, for the home screen that follows."""
+    return await queries.person_view_by_id(session, person.id) or person
 
 
 def group_router() -> Router:

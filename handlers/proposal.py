@@ -22,7 +22,8 @@ from bot.proposals import ACTIVITIES, SOURCES, TEXT_STEPS, Step
 from bot.text import join_blocks, q
 from handlers import keyboards
 from handlers.callbacks import DraftCb, MenuCb, RoundCb
-from handlers.render import error_text, status_label, summary_blocks
+from handlers.notify import send_submission_confirmations
+from handlers.render import error_text, prompt, status_label, summary_blocks
 from storage.views import PersonView, ProposalView
 
 
@@ -40,8 +41,6 @@ async def send_summary(message: Message, view: ProposalView, now: datetime) -> N
 
 async def show_step(message: Message, view: ProposalView, now: datetime) -> None:
     """Send the prompt for the draft's current step, with the keyboard it needs."""
-    from handlers.render import prompt
-
     step = Step(view.step)
     if step == Step.REVIEW:
         await send_summary(message, view, now)
@@ -565,8 +564,6 @@ def router() -> Router:
         await session.commit()
         await state.clear()
         await message.edit_reply_markup(reply_markup=None)
-        from handlers.notify import send_submission_confirmations
-
         await send_submission_confirmations(bot, result, person, now)
 
     return r

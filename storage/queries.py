@@ -112,6 +112,11 @@ async def person_view(session: AsyncSession, person: Person) -> PersonView:
     return PersonView(person.id, person.telegram_id, person.full_name, person.locale, grants)
 
 
+async def person_view_by_id(session: AsyncSession, person_id: int) -> PersonView | None:
+    row = await session.get(Person, person_id)
+    return await person_view(session, row) if row else None
+
+
 async def all_people(session: AsyncSession) -> list[PersonView]:
     rows = (await session.execute(select(Person).order_by(Person.id))).scalars().all()
     return [await person_view(session, p) for p in rows]

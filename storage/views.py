@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.money import line_total
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -80,8 +82,6 @@ class LineView:
 
     @property
     def total(self) -> int:
-        from bot.money import line_total
-
         if self.volume_milli is None or self.unit_price is None:
             return 0
         return line_total(self.volume_milli, self.unit_price)

@@ -576,3 +576,22 @@ async def test_long_summary_is_split_within_telegram_limits(bot, person, session
     assert "Masalah <b>&amp; banjir</b>" in text  # escaped on the way out, shown literally
     assert all(f"{i}. Barang nomor {i}" in text for i in range(1, 61))
     assert not emulator.refusals
+
+
+async def test_telegram_failing_mid_answer_gets_an_apology_not_silence(
+    bot, person, sessions, clock, emulator
+):
+    district, _ = await setup_round(sessions, clock)
+    await bot()
+    siti = person("Siti", "id")
+    await join(siti, sessions, district, clock)
+    await siti.press(LABELS["id"]["new"])
+    emulator.fail_next("sendMessage", 500, "Internal Server Error")
+    await siti.send("Jalan RT 07")
+    assert siti.saw("Maaf, terjadi kesalahan di pihak kami")
+    [proposal] = await rows(sessions, Proposal)
+    assert (proposal.title, proposal.step) == (None, "title")  # nothing half-saved
+    await siti.send("Jalan RT 07")
+    assert siti.saw("Apa jenis kegiatannya")
+    [proposal] = await rows(sessions, Proposal)
+    assert (proposal.title, proposal.step) == ("Jalan RT 07", "activity")
