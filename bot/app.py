@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.i18n import N_, build_i18n
 from bot.middlewares import PersonI18nMiddleware, SessionMiddleware
+from bot.telegram import WaitOutFloodLimits
 from handlers import build_root_router, describe
 from storage import migrate, queries
 from storage.db import check_database, create_engine, session_factory
@@ -33,6 +34,7 @@ LOCK_SECONDS = 10
 
 def build_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(WaitOutFloodLimits())
     return Bot(
         token=settings.require_token(),
         session=session,

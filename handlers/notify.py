@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
@@ -40,5 +40,6 @@ async def send_submission_confirmations(
             try:
                 for chunk in join_blocks([head, *summary_blocks(view, now)]):
                     await bot.send_message(chat_id, chunk)
-            except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            except (TelegramForbiddenError, TelegramBadRequest, TelegramRetryAfter) as exc:
+                # One member who blocked the bot must not cost the others their copy.
                 log.warning("confirmation to %s not delivered: %s", chat_id, exc)

@@ -194,8 +194,13 @@ def echo_dispatcher() -> Dispatcher:
 
 
 async def drive(
-    dp: Dispatcher, bot: Bot, session: NullSession, codes: list[str]
+    dp: Dispatcher, bot: Bot, session: NullSession, codes: list[str], concurrent: bool = True
 ) -> tuple[list[float], float]:
+    """Feed every member's script; all members at once, or one after another.
+
+    At once, latency includes waiting behind the other members' updates (the dispatcher, like
+    polling, works through them); one after another, it is the handling time alone.
+    """
     latencies: list[float] = []
 
     async def one(member: Member, code: str) -> None:
@@ -211,9 +216,14 @@ async def drive(
             await dp.feed_update(bot, update)
             latencies.append(time.perf_counter() - started)
 
-    members = [Member(10_000 + i, session) for i in range(len(codes))]
+    base = 10_000 if concurrent else 500_000
+    members = [Member(base + i, session) for i in range(len(codes))]
     started = time.perf_counter()
-    await asyncio.gather(*(one(m, c) for m, c in zip(members, codes, strict=True)))
+    if concurrent:
+        await asyncio.gather(*(one(m, c) for m, c in zip(members, codes, strict=True)))
+    else:
+        for member, code in zip(members, codes, strict=True):
+            await one(member, code)
     return latencies, time.perf_counter() - started
 
 
@@ -233,7 +243,7 @@ def report(label: str, latencies: list[float], wall: float) -> dict[str, float]:
     return figures
 
 
-async def bench_paket(url: str, members: int) -> dict[str, float]:
+async def bench_paket(url: str, members: int, sequential: int) -> list[dict[str, float]]:
     engine = create_engine(url)
     await migrate.upgrade(engine)
     sessions = session_factory(engine)
@@ -249,7 +259,7 @@ async def bench_paket(url: str, members: int) -> dict[str, float]:
         villages = await queries.villages_of(s, district.id)
     codes = []
     async with sessions() as s, s.begin():
-        for i in range(members):
+        for i in range(members + sequential):
             created = await create_invite(
                 s, district, Role.PAKEM, now, days=7, village_kode=villages[i % len(villages)]
             )
@@ -258,9 +268,11 @@ async def bench_paket(url: str, members: int) -> dict[str, float]:
     null = NullSession()
     bot = Bot(TOKEN, session=null)
     dp = build_dispatcher(settings, sessions, build_i18n("id"))
-    latencies, wall = await drive(dp, bot, null, codes)
     backend = "sqlite" if url.startswith("sqlite") else "postgresql"
-    figures = report(f"paket-bot ({backend})", latencies, wall)
+    latencies, wall = await drive(dp, bot, null, codes[:members])
+    figures = [report(f"paket-bot ({backend}), at once", latencies, wall)]
+    latencies, wall = await drive(dp, bot, null, codes[members:], concurrent=False)
+    figures.append(report(f"paket-bot ({backend}), in turn", latencies, wall))
     async with sessions() as s:
         from sqlalchemy import func, select
 
@@ -271,20 +283,24 @@ async def bench_paket(url: str, members: int) -> dict[str, float]:
                 select(func.count()).select_from(Proposal).where(Proposal.status == "submitted")
             )
         ).scalar_one()
-    print(f"{'':<28} {submitted} of {members} proposals submitted")
+    print(f"{'':<34} {submitted} of {members + sequential} proposals submitted")
     await engine.dispose()
     return figures
 
 
-async def bench_echo(members: int) -> dict[str, float]:
+async def bench_echo(members: int, sequential: int) -> list[dict[str, float]]:
     null = NullSession()
     bot = Bot(TOKEN, session=null)
-    latencies, wall = await drive(echo_dispatcher(), bot, null, ["X"] * members)
-    return report("bare aiogram echo bot", latencies, wall)
+    dp = echo_dispatcher()
+    latencies, wall = await drive(dp, bot, null, ["X"] * members)
+    figures = [report("bare aiogram echo bot, at once", latencies, wall)]
+    latencies, wall = await drive(dp, bot, null, ["X"] * sequential, concurrent=False)
+    figures.append(report("bare aiogram echo bot, in turn", latencies, wall))
+    return figures
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    echo = await bench_echo(args.members)
+    echo = await bench_echo(args.members, args.sequential)
     with tempfile.TemporaryDirectory() as tmp:
         urls = [f"sqlite+aiosqlite:///{os.path.join(tmp, 'bench.db')}"]
         if args.pg:
@@ -315,7 +331,13 @@ async def fresh_pg(url: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--members", type=int, default=500, help="members filling at once")
+    parser.add_argument(
+        "--sequential",
+        type=int,
+        default=20,
+        help="members filling one after another, for latency without queueing",
+    )
     parser.add_argument(
         "--pg",
         default=os.environ.get("TEST_DATABASE_URL"),
