@@ -15,7 +15,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("bot", "handlers")
+SOURCES = ("bot", "handlers", "storage")
 KEYWORDS = {"_": None, "__": None, "N_": None, "gettext": None, "lazy_gettext": None}
 LOCALES = ("id", "en")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time
@@ -14,30 +15,39 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import N_, ConfigError, Settings, load_settings
 from bot.errors import DomainError
+from bot.i18n import normalize_locale, translations
 from bot.money import AmountError, parse_amount
 from storage.types import utcnow
 from storage.views import DistrictView, Role
 
 INVALID_TEXT = {
-    "village_required": "a PAKEM invite needs --village KODE",
-    "unknown_village": "{kode} is not a village of this district",
-    "no_open_round": "no round is open for submissions: open one with `paket-bot round open`",
-    "several_rounds": "several rounds are open ({ids}): choose one with --round ID",
-    "unknown_round": "round {id} does not exist in this district",
-    "village_not_in_round": "village {kode} does not take part in that round",
-    "village_only_for_pakem": "--village and --round apply to PAKEM invites only",
-    "round_name": "--name must be 1 to 120 characters",
-    "deadline_past": "the submission deadline must be in the future",
-    "ceiling_range": "--ceiling must be more than zero and at most Rp 10.000.000.000",
-    "no_villages": "this district has no villages: run `paket-bot regions import FILE.csv` first",
-    "unknown_villages": "not villages of this district: {kode}",
-    "csv_columns": "the CSV lacks the columns: {missing}",
-    "csv_row": "line {line} of the CSV has an empty code or name or an unknown level",
-    "csv_one_district": "the CSV must hold exactly one kabupaten or kota row (found {found})",
-    "csv_outside": "{kode} does not belong to the district in this CSV",
+    "village_required": N_("a PAKEM invite needs --village KODE"),
+    "unknown_village": N_("{kode} is not a village of this district"),
+    "no_open_round": N_("no round is open for submissions: open one with `paket-bot round open`"),
+    "several_rounds": N_("several rounds are open ({ids}): choose one with --round ID"),
+    "unknown_round": N_("round {id} does not exist in this district"),
+    "village_not_in_round": N_("village {kode} does not take part in that round"),
+    "village_only_for_pakem": N_("--village and --round apply to PAKEM invites only"),
+    "round_name": N_("--name must be 1 to 120 characters"),
+    "deadline_past": N_("the submission deadline must be in the future"),
+    "ceiling_range": N_("--ceiling must be more than zero and at most Rp 10.000.000.000"),
+    "no_villages": N_(
+        "this district has no villages: run `paket-bot regions import FILE.csv` first"
+    ),
+    "unknown_villages": N_("not villages of this district: {kode}"),
+    "csv_columns": N_("the CSV lacks the columns: {missing}"),
+    "csv_row": N_("line {line} of the CSV has an empty code or name or an unknown level"),
+    "csv_one_district": N_("the CSV must hold exactly one kabupaten or kota row (found {found})"),
+    "csv_outside": N_("{kode} does not belong to the district in this CSV"),
 }
+
+
+def _(message: str) -> str:
+    """The operator's language: DEFAULT_LOCALE, Indonesian unless set otherwise."""
+    locale = normalize_locale(os.environ.get("DEFAULT_LOCALE"), "id")
+    return translations(locale).gettext(message)
 
 
 class CliError(Exception):
@@ -45,11 +55,17 @@ class CliError(Exception):
 
 
 def explain(exc: DomainError) -> str:
-    template = INVALID_TEXT.get(exc.code, exc.code.replace("_", " "))
+    template = INVALID_TEXT.get(exc.code)
+    if template is None:
+        return exc.code.replace("_", " ")
     try:
-        return template.format(**exc.params)
+        return _(template).format(**exc.params)
     except (KeyError, IndexError):
         return template
+
+
+def stamp(moment: datetime, zone: ZoneInfo) -> str:
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"
 
 
 def parse_deadline(text: str, zone: ZoneInfo) -> datetime:
@@ -59,7 +75,9 @@ def parse_deadline(text: str, zone: ZoneInfo) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise CliError(
-            f"cannot read the deadline {text!r}: use YYYY-MM-DD or 'YYYY-MM-DD HH:MM'"
+            _("Cannot read the deadline {text!r}: use YYYY-MM-DD or 'YYYY-MM-DD HH:MM'.").format(
+                text=text
+            )
         ) from None
     if len(text) == 10:
         moment = datetime.combine(moment.date(), time(23, 59))
@@ -90,14 +108,20 @@ async def _district(session: AsyncSession, kode: str | None) -> DistrictView:
     if kode:
         district = await queries.district_by_kode(session, kode)
         if district is None:
-            raise CliError(f"no district with code {kode}")
+            raise CliError(_("There is no district with code {kode}.").format(kode=kode))
         return district
     found = await queries.districts(session)
     if not found:
-        raise CliError("no district yet: run `paket-bot regions import FILE.csv` first")
+        raise CliError(
+            _("There is no district yet: run `paket-bot regions import FILE.csv` first.")
+        )
     if len(found) > 1:
         codes = ", ".join(f"{d.kode} ({d.name})" for d in found)
-        raise CliError(f"several districts ({codes}): choose one with --district KODE")
+        raise CliError(
+            _("There are several districts ({codes}): choose one with --district KODE.").format(
+                codes=codes
+            )
+        )
     return found[0]
 
 
@@ -117,7 +141,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(_with_session(settings, lambda s: _noop()))
-    print("database is at the latest schema")
+    print(_("The database is at the latest schema."))
     return 0
 
 
@@ -132,7 +156,9 @@ def cmd_regions_import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         content = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+        raise CliError(
+            _("Cannot read {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
     result = asyncio.run(
         _with_session(
             settings,
@@ -145,10 +171,18 @@ def cmd_regions_import(settings: Settings, args: argparse.Namespace) -> int:
             ),
         )
     )
-    verb = "imported" if result.created else "updated"
+    template = (
+        _("Imported {name} ({kode}): {kecamatan} kecamatan, {villages} villages.")
+        if result.created
+        else _("Updated {name} ({kode}): {kecamatan} kecamatan, {villages} villages.")
+    )
     print(
-        f"{verb} {result.district_name} ({result.district_kode}): "
-        f"{result.kecamatan} kecamatan, {result.villages} villages"
+        template.format(
+            name=result.district_name,
+            kode=result.district_kode,
+            kecamatan=result.kecamatan,
+            villages=result.villages,
+        )
     )
     return 0
 
@@ -162,7 +196,9 @@ def cmd_round_open(settings: Settings, args: argparse.Namespace) -> int:
             ceiling = parse_amount(args.ceiling)
         except AmountError:
             raise CliError(
-                f"cannot read the ceiling {args.ceiling!r}: try 500000000 or '500 juta'"
+                _("Cannot read the ceiling {text!r}: try 500000000 or '500 juta'.").format(
+                    text=args.ceiling
+                )
             ) from None
     villages = [v.strip() for v in args.villages.split(",") if v.strip()] if args.villages else None
 
@@ -183,8 +219,9 @@ def cmd_round_open(settings: Settings, args: argparse.Namespace) -> int:
     round_ = asyncio.run(_with_session(settings, work))
     zone = ZoneInfo(round_.timezone)
     print(
-        f"round {round_.id} opened: {round_.name}, submissions until "
-        f"{round_.submission_deadline.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+        _("Round {id} is open: {name}, submissions until {deadline}.").format(
+            id=round_.id, name=round_.name, deadline=stamp(round_.submission_deadline, zone)
+        )
     )
     return 0
 
@@ -210,19 +247,22 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
 
     invite, username, district = asyncio.run(_with_session(settings, work))
     zone = ZoneInfo(district.timezone)
-    where = (
-        f" for village {invite.village_kode} in round {invite.round_id}"
-        if invite.village_kode
-        else ""
-    )
-    print(
-        f"one-time {invite.role.value} invite{where}, valid until "
-        f"{invite.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
-    )
+    until = stamp(invite.expires_at, zone)
+    if invite.village_kode:
+        line = _(
+            "One-time {role} invite for village {village} in round {round}, valid until {until}:"
+        ).format(
+            role=invite.role.value, village=invite.village_kode, round=invite.round_id, until=until
+        )
+    else:
+        line = _("One-time {role} invite, valid until {until}:").format(
+            role=invite.role.value, until=until
+        )
+    print(line)
     if username:
         print(f"https://t.me/{username}?start={invite.code}")
     else:
-        print("(the bot's @username is not known yet: start the bot once, or set BOT_USERNAME)")
+        print(_("(The bot's @username is not known yet: start the bot once, or set BOT_USERNAME.)"))
     print(f"/start {invite.code}")
     return 0
 
@@ -232,16 +272,13 @@ def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
 
     people = asyncio.run(_with_session(settings, queries.all_people))
     if not people:
-        print("nobody has written to the bot yet")
+        print(_("Nobody has written to the bot yet."))
         return 0
     for person in people:
-        roles = (
-            ", ".join(
-                g.role.value + (f"@{g.village_kode}/round {g.round_id}" if g.village_kode else "")
-                for g in person.grants
-            )
-            or "resident"
-        )
+        roles = ", ".join(
+            g.role.value + (f"@{g.village_kode}/round {g.round_id}" if g.village_kode else "")
+            for g in person.grants
+        ) or _("resident")
         print(f"{person.id}\t{person.telegram_id}\t{person.full_name}\t{person.locale}\t{roles}")
     return 0
 
@@ -252,50 +289,50 @@ def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paket-bot",
-        description="PAKET Bot: run the bot and administer a district's rounds.",
+        description=_("PAKET Bot: run the bot and administer a district's rounds."),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the bot (long polling)")
+    run = sub.add_parser("run", help=_("run the bot (long polling)"))
     run.set_defaults(func=cmd_run)
 
-    db = sub.add_parser("db", help="database schema")
+    db = sub.add_parser("db", help=_("database schema"))
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_sub.add_parser("upgrade", help="bring the schema up to date").set_defaults(
+    db_sub.add_parser("upgrade", help=_("bring the schema up to date")).set_defaults(
         func=cmd_db_upgrade
     )
 
-    regions = sub.add_parser("regions", help="official region codes")
+    regions = sub.add_parser("regions", help=_("official region codes"))
     regions_sub = regions.add_subparsers(dest="regions_command", required=True, metavar="ACTION")
-    imp = regions_sub.add_parser("import", help="import a district from CSV (kode,nama,tingkat)")
-    imp.add_argument("file", help="CSV file with the columns kode, nama, tingkat")
-    imp.add_argument("--prefix", help="letters for proposal numbers, e.g. KDL")
-    imp.add_argument("--timezone", help="the district's IANA zone (default: TIMEZONE)")
+    imp = regions_sub.add_parser("import", help=_("import a district from CSV (kode,nama,tingkat)"))
+    imp.add_argument("file", help=_("CSV file with the columns kode, nama, tingkat"))
+    imp.add_argument("--prefix", help=_("letters for proposal numbers, e.g. KDL"))
+    imp.add_argument("--timezone", help=_("the district's IANA zone (default: TIMEZONE)"))
     imp.set_defaults(func=cmd_regions_import)
 
-    rnd = sub.add_parser("round", help="funding rounds")
+    rnd = sub.add_parser("round", help=_("funding rounds"))
     rnd_sub = rnd.add_subparsers(dest="round_command", required=True, metavar="ACTION")
-    opn = rnd_sub.add_parser("open", help="open a round")
-    opn.add_argument("--name", required=True, help="e.g. 'Tahap 1 2026'")
+    opn = rnd_sub.add_parser("open", help=_("open a round"))
+    opn.add_argument("--name", required=True, help=_("e.g. 'Tahap 1 2026'"))
     opn.add_argument(
         "--submission-deadline",
         required=True,
-        help="YYYY-MM-DD (end of day) or 'YYYY-MM-DD HH:MM', district time",
+        help=_("YYYY-MM-DD (end of day) or 'YYYY-MM-DD HH:MM', district time"),
     )
-    opn.add_argument("--ceiling", help="most a proposal may ask, in Rupiah, e.g. '500 juta'")
-    opn.add_argument("--villages", help="comma-separated village codes (default: all)")
-    opn.add_argument("--district", help="district code, needed only with several districts")
+    opn.add_argument("--ceiling", help=_("most a proposal may ask, in Rupiah, e.g. '500 juta'"))
+    opn.add_argument("--villages", help=_("comma-separated village codes (default: all)"))
+    opn.add_argument("--district", help=_("district code, needed only with several districts"))
     opn.set_defaults(func=cmd_round_open)
 
-    inv = sub.add_parser("invite", help="print a one-time invitation link")
+    inv = sub.add_parser("invite", help=_("print a one-time invitation link"))
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
-    inv.add_argument("--village", help="village code, for PAKEM invites")
-    inv.add_argument("--round", type=int, help="round id, when several are open")
-    inv.add_argument("--district", help="district code, needed only with several districts")
-    inv.add_argument("--days", type=int, help="days until it expires (default 7)")
+    inv.add_argument("--village", help=_("village code, for PAKEM invites"))
+    inv.add_argument("--round", type=int, help=_("round id, when several are open"))
+    inv.add_argument("--district", help=_("district code, needed only with several districts"))
+    inv.add_argument("--days", type=int, help=_("days until it expires (default 7)"))
     inv.set_defaults(func=cmd_invite)
 
-    ppl = sub.add_parser("people", help="list people and their roles")
+    ppl = sub.add_parser("people", help=_("list people and their roles"))
     ppl.set_defaults(func=cmd_people)
     return parser
 
@@ -307,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         return int(args.func(settings, args))
     except ConfigError as exc:
-        print(f"paket-bot: {exc}", file=sys.stderr)
+        print("paket-bot: " + _(exc.template).format(**exc.params), file=sys.stderr)
     except CliError as exc:
         print(f"paket-bot: {exc}", file=sys.stderr)
     except DomainError as exc:
@@ -315,9 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an operator gets one line; the details belong in a bug report
+        detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
         print(
-            f"paket-bot: unexpected error: {type(exc).__name__}: {exc}".splitlines()[0],
-            file=sys.stderr,
+            "paket-bot: " + _("unexpected error: {detail}").format(detail=detail), file=sys.stderr
         )
     return 1
 

@@ -16,8 +16,18 @@ TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
 SUPPORTED_LOCALES = ("id", "en")
 
 
+def N_(message: str) -> str:
+    """Mark a string for translation where it is translated later, when printed."""
+    return message
+
+
 class ConfigError(Exception):
-    """A configuration problem that the operator must fix; printed as one line."""
+    """A configuration problem that the operator must fix; printed as one translated line."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template.format(**params))
+        self.template = template
+        self.params = params
 
 
 class Settings(BaseSettings):
@@ -55,10 +65,10 @@ class Settings(BaseSettings):
 
     def require_token(self) -> str:
         if not self.bot_token:
-            raise ConfigError("BOT_TOKEN is not set: put the token from @BotFather in BOT_TOKEN.")
+            raise ConfigError(N_("BOT_TOKEN is not set: put the token from @BotFather in it."))
         if not TOKEN_RE.match(self.bot_token):
             raise ConfigError(
-                "BOT_TOKEN is malformed: it looks like 123456789:AA... as @BotFather gives it."
+                N_("BOT_TOKEN is malformed: it looks like 123456789:AA... as @BotFather gives it.")
             )
         return self.bot_token
 
@@ -72,4 +82,6 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ())).upper()
-        raise ConfigError(f"{field}: {first.get('msg', 'invalid value')}") from None
+        raise ConfigError(
+            N_("{field} is not valid: {reason}"), field=field, reason=first.get("msg", "")
+        ) from None

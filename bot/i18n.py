@@ -6,9 +6,12 @@ and none can go stale against its source.
 
 from __future__ import annotations
 
+import gettext
+import io
 import re
 import tempfile
 from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from bot.config import N_ as N_
 from bot.config import SUPPORTED_LOCALES
 
 if TYPE_CHECKING:
@@ -105,6 +109,15 @@ def when(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     return f"{text} {abbr}"
 
 
-def N_(message: str) -> str:
-    """Mark a string for extraction where it is translated later, with an explicit locale."""
-    return message
+@lru_cache(maxsize=4)
+def translations(locale: str) -> gettext.NullTranslations:
+    """A catalog for code that runs without aiogram (the operator's command line)."""
+    path = locales_path() / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return gettext.NullTranslations()
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)

@@ -62,7 +62,7 @@ current_session: ContextVar[AsyncSession | None] = ContextVar("current_session",
 
 async def check_database(engine: AsyncEngine, url: str) -> None:
     """Fail with one operator-readable line when the database cannot be reached."""
-    from bot.config import ConfigError
+    from bot.config import N_, ConfigError
 
     try:
         async with engine.connect() as conn:
@@ -70,4 +70,6 @@ async def check_database(engine: AsyncEngine, url: str) -> None:
     except Exception as exc:  # every driver has its own errors; the operator needs one line
         safe = make_url(url).render_as_string(hide_password=True)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"database {safe} is unreachable: {reason}") from None
+        raise ConfigError(
+            N_("The database {url} cannot be reached: {reason}"), url=safe, reason=reason
+        ) from None

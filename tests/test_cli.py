@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE_URL")}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("BOT_TOKEN", "DATABASE_URL", "DEFAULT_LOCALE")
+    }
     environment.update(
         {
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
@@ -36,7 +40,7 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
 def test_a_district_from_scratch(tmp_path: Path) -> None:
     out = run(tmp_path, "regions", "import", str(KENDAL_CSV), "--prefix", "KDL")
     assert out.returncode == 0, out.stderr
-    assert "Kabupaten Kendal (33.24): 20 kecamatan, 286 villages" in out.stdout
+    assert "Diimpor Kabupaten Kendal (33.24): 20 kecamatan, 286 desa dan kelurahan." in out.stdout
     out = run(
         tmp_path,
         "round",
@@ -51,7 +55,7 @@ def test_a_district_from_scratch(tmp_path: Path) -> None:
         "33.24.01.2001,33.24.01.2002",
     )
     assert out.returncode == 0, out.stderr
-    assert "submissions until 2030-12-31 23:59 WIB" in out.stdout
+    assert "pengajuan sampai 2030-12-31 23:59 WIB" in out.stdout
     out = run(
         tmp_path,
         "invite",
@@ -68,7 +72,7 @@ def test_a_district_from_scratch(tmp_path: Path) -> None:
     out = run(tmp_path, "invite", "--role", "pokja")
     assert out.returncode == 0 and "/start " in out.stdout
     out = run(tmp_path, "people")
-    assert out.returncode == 0 and "nobody" in out.stdout
+    assert out.returncode == 0 and "Belum ada yang menulis" in out.stdout
     out = run(tmp_path, "db", "upgrade")
     assert out.returncode == 0
 
@@ -76,10 +80,10 @@ def test_a_district_from_scratch(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("invite", "--role", "pakem"), "no district yet"),
-        (("round", "open", "--name", "x", "--submission-deadline", "soon"), "no district yet"),
-        (("regions", "import", "/no/such.csv"), "cannot read /no/such.csv"),
-        (("run",), "BOT_TOKEN is not set"),
+        (("invite", "--role", "pakem"), "Belum ada kabupaten"),
+        (("round", "open", "--name", "x", "--submission-deadline", "soon"), "Belum ada kabupaten"),
+        (("regions", "import", "/no/such.csv"), "Tidak bisa membaca /no/such.csv"),
+        (("run",), "BOT_TOKEN belum diisi"),
     ],
 )
 def test_clear_one_line_errors(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
@@ -93,14 +97,15 @@ def test_bad_arguments_and_config(tmp_path: Path) -> None:
     assert run(tmp_path, "round", "open").returncode == 2
     assert run(tmp_path, "invite", "--role", "mayor").returncode == 2
     out = run(tmp_path, "run", BOT_TOKEN="123:abc")
-    assert out.returncode == 1 and "BOT_TOKEN is malformed" in out.stderr
+    assert out.returncode == 1 and "BOT_TOKEN tidak sah" in out.stderr
     out = run(
         tmp_path,
         "run",
         BOT_TOKEN="123456:" + "A" * 35,
         DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none",
     )
-    assert out.returncode == 1 and "unreachable" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 1 and "tidak bisa dihubungi" in out.stderr
+    assert "Traceback" not in out.stderr
     out = run(tmp_path, "db", "upgrade", TIMEZONE="Mars/Base")
     assert out.returncode == 1 and "TIMEZONE" in out.stderr
     for args in ((), ("round",), ("invite",)):
@@ -110,7 +115,7 @@ def test_bad_arguments_and_config(tmp_path: Path) -> None:
 def test_round_and_invite_refusals(tmp_path: Path) -> None:
     run(tmp_path, "regions", "import", str(KENDAL_CSV))
     out = run(tmp_path, "round", "open", "--name", "x", "--submission-deadline", "2001-01-01")
-    assert out.returncode == 1 and "must be in the future" in out.stderr
+    assert out.returncode == 1 and "harus di masa depan" in out.stderr
     out = run(
         tmp_path,
         "round",
@@ -122,6 +127,10 @@ def test_round_and_invite_refusals(tmp_path: Path) -> None:
         "--ceiling",
         "banyak",
     )
-    assert out.returncode == 1 and "cannot read the ceiling" in out.stderr
+    assert out.returncode == 1 and "Pagu 'banyak' tidak terbaca" in out.stderr
     out = run(tmp_path, "invite", "--role", "pakem", "--village", "33.24.01.2001")
-    assert out.returncode == 1 and "no round is open" in out.stderr
+    assert out.returncode == 1 and "tidak ada tahap yang dibuka" in out.stderr
+    english = run(
+        tmp_path, "invite", "--role", "pakem", "--village", "33.24.01.2001", DEFAULT_LOCALE="en"
+    )
+    assert "no round is open for submissions" in english.stderr
