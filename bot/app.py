@@ -80,6 +80,7 @@ def command_menu(i18n: I18n, locale: str) -> list[BotCommand]:
         ("start", N_("Home: what you can do now")),
         ("new", N_("Write a new proposal")),
         ("drafts", N_("Your drafts and proposals")),
+        ("desa", N_("Follow your village")),
         ("cancel", N_("Leave the conversation, keeping the draft")),
         ("language", N_("Change the language")),
         ("help", N_("Help")),

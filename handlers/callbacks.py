@@ -33,3 +33,12 @@ class DraftCb(CallbackData, prefix="d"):
     action: str
     id: int
     arg: int = 0
+
+
+class VillageCb(CallbackData, prefix="v"):
+    """Following villages. action: b=browse kecamatan (kode=district), k=open kecamatan,
+    f=follow village, u=unfollow village."""
+
+    action: str
+    kode: str = ""
+    page: int = 0

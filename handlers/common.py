@@ -16,7 +16,7 @@ from bot import home as home_facts
 from bot import people
 from bot.errors import DomainError
 from bot.text import q
-from handlers import keyboards
+from handlers import keyboards, villages
 from handlers.callbacks import LangCb, MenuCb
 from handlers.render import error_text, round_line, when
 from storage import queries
@@ -87,7 +87,11 @@ async def home_text(session: AsyncSession, person: PersonView, now: datetime) ->
         commands.append(_("/new: write a new proposal"))
     if facts.has_proposals or facts.committees:
         commands.append(_("/drafts: your drafts and proposals"))
-    commands += [_("/language: change the language"), _("/help: this overview")]
+    commands += [
+        _("/desa: follow your village and hear its announcements"),
+        _("/language: change the language"),
+        _("/help: this overview"),
+    ]
     lines.append("\n".join(commands))
     return "\n\n".join(lines), keyboards.home(can_draft, facts.has_proposals)
 
@@ -113,8 +117,12 @@ def router() -> Router:
         now: datetime,
         state: FSMContext,
     ) -> None:
-        if (command.args or "").lower() == "help":
+        args = command.args or ""
+        if args.lower() == "help":
             await send_home(message, session, person, now)
+            return
+        if args.startswith("v_"):
+            await villages.follow_from_link(message, session, person, args[2:], now)
             return
         try:
             redeemed = await people.redeem_invite(session, person.id, command.args or "", now)

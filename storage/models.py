@@ -47,8 +47,19 @@ class Person(SQLModel, table=True):
     full_name: str = Field(default="", max_length=256)
     username: str | None = Field(default=None, max_length=64)
     locale: str = Field(default="id", max_length=8)
+    announcements_muted: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Follow(SQLModel, table=True):
+    """A person hears the announcements of this village."""
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    village_kode: str = Field(
+        foreign_key="region.kode", primary_key=True, max_length=16, index=True
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class Round(SQLModel, table=True):
@@ -195,6 +206,7 @@ __all__ = [
     "AuditEntry",
     "BudgetLine",
     "District",
+    "Follow",
     "FsmRecord",
     "HandledUpdate",
     "Invite",

@@ -14,6 +14,7 @@ from storage.models import (
     Attachment,
     BudgetLine,
     District,
+    Follow,
     HandledUpdate,
     Invite,
     Person,
@@ -32,8 +33,10 @@ from storage.views import (
     LineView,
     PersonView,
     ProposalView,
+    RegionView,
     Role,
     RoundView,
+    VillageView,
 )
 
 VILLAGE_LEVELS = ("desa", "kelurahan")
@@ -87,6 +90,86 @@ async def villages_of(session: AsyncSession, district_id: int) -> list[str]:
     return list(rows.scalars())
 
 
+_KEC = aliased(Region)
+_VILLAGES = (
+    select(Region.kode, Region.name, Region.level, _KEC.kode, _KEC.name, District.id, District.name)
+    .join(_KEC, _KEC.kode == Region.parent_kode)
+    .join(District, District.id == Region.district_id)
+    .where(Region.level.in_(VILLAGE_LEVELS))  # type: ignore[attr-defined]
+)
+
+
+async def all_villages(session: AsyncSession) -> list[VillageView]:
+    rows = await session.execute(_VILLAGES.order_by(Region.name, Region.kode))
+    return [VillageView(*row) for row in rows]
+
+
+async def village_view(session: AsyncSession, kode: str) -> VillageView | None:
+    row = (await session.execute(_VILLAGES.where(Region.kode == kode))).first()
+    return VillageView(*row) if row else None
+
+
+async def kecamatan_of(session: AsyncSession, district_id: int) -> list[RegionView]:
+    rows = await session.execute(
+        select(Region.kode, Region.name)
+        .where(Region.district_id == district_id, Region.level == "kecamatan")
+        .order_by(Region.name)
+    )
+    return [RegionView(*row) for row in rows]
+
+
+async def villages_in(session: AsyncSession, kecamatan_kode: str) -> list[VillageView]:
+    rows = await session.execute(
+        _VILLAGES.where(Region.parent_kode == kecamatan_kode).order_by(Region.name)
+    )
+    return [VillageView(*row) for row in rows]
+
+
+async def region_view(session: AsyncSession, kode: str) -> RegionView | None:
+    row = await session.get(Region, kode)
+    return RegionView(row.kode, row.name) if row else None
+
+
+async def add_follow(session: AsyncSession, person_id: int, kode: str, now: datetime) -> bool:
+    """Follow a village; False when the person already did."""
+    statement = _insert(session, Follow).values(
+        person_id=person_id, village_kode=kode, created_at=now
+    )
+    result = await session.execute(statement.on_conflict_do_nothing())
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def remove_follow(session: AsyncSession, person_id: int, kode: str) -> bool:
+    result = await session.execute(
+        delete(Follow).where(Follow.person_id == person_id, Follow.village_kode == kode)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def followed_villages(session: AsyncSession, person_id: int) -> list[VillageView]:
+    rows = await session.execute(
+        _VILLAGES.join(Follow, Follow.village_kode == Region.kode)
+        .where(Follow.person_id == person_id)
+        .order_by(Region.name)
+    )
+    return [VillageView(*row) for row in rows]
+
+
+async def set_announcements_muted(session: AsyncSession, person_id: int, muted: bool) -> None:
+    await session.execute(
+        update(Person).where(Person.id == person_id).values(announcements_muted=muted)
+    )
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT with ON CONFLICT support on both SQLite and PostgreSQL."""
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 # -- people and roles --------------------------------------------------------------------------
 
 
@@ -109,7 +192,14 @@ async def grants_of(session: AsyncSession, person_id: int) -> tuple[Grant, ...]:
 async def person_view(session: AsyncSession, person: Person) -> PersonView:
     assert person.id is not None
     grants = await grants_of(session, person.id)
-    return PersonView(person.id, person.telegram_id, person.full_name, person.locale, grants)
+    return PersonView(
+        person.id,
+        person.telegram_id,
+        person.full_name,
+        person.locale,
+        grants,
+        person.announcements_muted,
+    )
 
 
 async def person_view_by_id(session: AsyncSession, person_id: int) -> PersonView | None:
@@ -372,11 +462,7 @@ async def count_submitted(session: AsyncSession, round_id: int) -> int:
 
 async def first_delivery(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Record an update id; False when it was recorded (and so handled) before."""
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(HandledUpdate).values(update_id=update_id, handled_at=now)
+    statement = _insert(session, HandledUpdate).values(update_id=update_id, handled_at=now)
     result = await session.execute(statement.on_conflict_do_nothing())
     return result.rowcount == 1  # type: ignore[attr-defined]
 

@@ -31,6 +31,7 @@ class PersonView:
     full_name: str
     locale: str
     grants: tuple[Grant, ...] = ()
+    announcements_muted: bool = False
 
     def has(self, role: Role, district_id: int | None = None) -> bool:
         return any(
@@ -53,6 +54,25 @@ class DistrictView:
     name: str
     timezone: str
     prefix: str
+
+
+@dataclass(frozen=True)
+class VillageView:
+    kode: str
+    name: str
+    level: str
+    kecamatan_kode: str
+    kecamatan_name: str
+    district_id: int
+    district_name: str
+
+
+@dataclass(frozen=True)
+class RegionView:
+    """A kecamatan (or any region) as a browsing step."""
+
+    kode: str
+    name: str
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from storage.views import Role
 from tests.seed import kendal, round_
 
 TOKEN = "123456789:BENCHbenchBENCHbenchBENCHbench12345"
+IN_HAND = 4
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 20:33:46.477617
+Create Date: 2026-11-22 21:16:26.849927
 """
 
 from collections.abc import Sequence
@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('full_name', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('announcements_muted', sa.Boolean(), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person')),
@@ -110,6 +111,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('round', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_round_district_id'), ['district_id'], unique=False)
+
+    op.create_table('follow',
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('village_kode', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_follow_person_id_person')),
+    sa.ForeignKeyConstraint(['village_kode'], ['region.kode'], name=op.f('fk_follow_village_kode_region')),
+    sa.PrimaryKeyConstraint('person_id', 'village_kode', name=op.f('pk_follow'))
+    )
+    with op.batch_alter_table('follow', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_village_kode'), ['village_kode'], unique=False)
 
     op.create_table('invite',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -243,6 +255,10 @@ def downgrade() -> None:
 
     op.drop_table('proposal')
     op.drop_table('invite')
+    with op.batch_alter_table('follow', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_village_kode'))
+
+    op.drop_table('follow')
     with op.batch_alter_table('round', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_round_district_id'))
 

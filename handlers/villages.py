@@ -1,0 +1,291 @@
+"""Following villages (/desa), and pausing announcements (/berhenti, /mulai)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import follows
+from bot.errors import DomainError
+from bot.text import q
+from handlers.callbacks import VillageCb
+from storage import queries
+from storage.views import PersonView, RegionView, VillageView
+
+PAGE = 8
+
+
+class VillageSearch(StatesGroup):
+    query = State()
+
+
+def village_label(village: VillageView, with_district: bool) -> str:
+    text = _("{village} (Kec. {kecamatan})").format(
+        village=village.name, kecamatan=village.kecamatan_name
+    )
+    return f"{text}, {village.district_name}" if with_district else text
+
+
+async def several_districts(session: AsyncSession) -> bool:
+    return len(await queries.districts(session)) > 1
+
+
+def paged(builder: InlineKeyboardBuilder, total: int, page: int, action: str, kode: str) -> None:
+    """◀ ▶ buttons under a long list."""
+    row = []
+    if page > 0:
+        row.append(("◀", page - 1))
+    if (page + 1) * PAGE < total:
+        row.append(("▶", page + 1))
+    for label, target in row:
+        builder.button(text=label, callback_data=VillageCb(action=action, kode=kode, page=target))
+
+
+def choices(
+    villages: list[VillageView], with_district: bool, extra: list[tuple[str, VillageCb]]
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for village in villages:
+        builder.button(
+            text=village_label(village, with_district)[:64],
+            callback_data=VillageCb(action="f", kode=village.kode),
+        )
+    for text, data in extra:
+        builder.button(text=text, callback_data=data)
+    return builder.adjust(1).as_markup()
+
+
+def browse_button() -> tuple[str, VillageCb]:
+    return _("🗺 Browse by kecamatan"), VillageCb(action="b")
+
+
+async def overview(message: Message, session: AsyncSession, person: PersonView) -> None:
+    mine = await queries.followed_villages(session, person.id)
+    wide = await several_districts(session)
+    if mine:
+        lines = [_("<b>Villages you follow</b>")]
+        lines += ["· " + q(village_label(v, wide)) for v in mine]
+    else:
+        lines = [_("You do not follow any village yet.")]
+    if person.announcements_muted:
+        lines.append(_("Announcements are paused. /mulai resumes them."))
+    lines.append(
+        _(
+            "Type the name of your village to follow it, or browse by kecamatan. "
+            "/cancel closes the search."
+        )
+    )
+    builder = InlineKeyboardBuilder()
+    text, data = browse_button()
+    builder.button(text=text, callback_data=data)
+    for village in mine:
+        builder.button(
+            text=_("✖ Stop following {village}").format(village=village.name)[:64],
+            callback_data=VillageCb(action="u", kode=village.kode),
+        )
+    await message.answer("\n\n".join(lines), reply_markup=builder.adjust(1).as_markup())
+
+
+async def followed_text(session: AsyncSession, person: PersonView, result: follows.Followed) -> str:
+    label = q(village_label(result.village, await several_districts(session)))
+    if result.already:
+        text = _("You already follow {village}.").format(village=label)
+    else:
+        text = _("You now follow {village}. Its announcements will come to this chat.").format(
+            village=label
+        )
+    if person.announcements_muted:
+        text += "\n" + _("Announcements are paused. /mulai resumes them.")
+    return text + "\n" + _("/desa shows the villages you follow.")
+
+
+async def follow_from_link(
+    message: Message, session: AsyncSession, person: PersonView, kode: str, now: datetime
+) -> None:
+    """`t.me/<bot>?start=v_<kode>`: follow in one tap, from a poster's QR code."""
+    try:
+        result = await follows.follow(session, person.id, kode, now)
+    except DomainError:
+        await message.answer(
+            _("That village link is not valid. Send /desa to find your village by name.")
+        )
+        return
+    await message.answer(await followed_text(session, person, result))
+
+
+def router() -> Router:
+    r = Router(name="villages")
+    r.message.filter(F.chat.type == "private")
+    r.callback_query.filter(F.message.chat.type == "private")
+
+    @r.message(Command("desa", "village"))
+    async def cmd_desa(
+        message: Message, state: FSMContext, session: AsyncSession, person: PersonView
+    ) -> None:
+        await state.set_state(VillageSearch.query)
+        await overview(message, session, person)
+
+    @r.message(VillageSearch.query, F.text & ~F.text.startswith("/"))
+    async def on_query(message: Message, session: AsyncSession) -> None:
+        try:
+            found = await follows.search(session, message.text or "")
+        except DomainError:
+            await message.answer(_("Please type at least 3 letters of the village name."))
+            return
+        if not found:
+            await message.answer(
+                _(
+                    "No village found for “{query}”. Check the spelling, or browse by kecamatan."
+                ).format(query=q(message.text or "")),
+                reply_markup=choices([], False, [browse_button()]),
+            )
+            return
+        await message.answer(
+            _("Which village? Tap it to follow."),
+            reply_markup=choices(found, await several_districts(session), [browse_button()]),
+        )
+
+    @r.message(VillageSearch.query, ~F.text)
+    async def on_not_text(message: Message) -> None:
+        await message.answer(_("Please type the village name, or /cancel."))
+
+    @r.callback_query(VillageCb.filter(F.action == "b"))
+    async def browse(
+        callback: CallbackQuery, callback_data: VillageCb, session: AsyncSession
+    ) -> None:
+        await callback.answer()
+        if not isinstance(callback.message, Message):
+            return
+        districts = await queries.districts(session)
+        if len(districts) > 1 and not callback_data.kode:
+            builder = InlineKeyboardBuilder()
+            for district in districts:
+                builder.button(
+                    text=district.name[:64], callback_data=VillageCb(action="b", kode=district.kode)
+                )
+            await callback.message.answer(
+                _("Which district?"), reply_markup=builder.adjust(1).as_markup()
+            )
+            return
+        district = next((d for d in districts if d.kode == callback_data.kode), None)
+        district = district or (districts[0] if districts else None)
+        if district is None:
+            await callback.message.answer(_("No villages are known yet."))
+            return
+        areas = await queries.kecamatan_of(session, district.id)
+        await callback.message.answer(
+            _("Which kecamatan?"),
+            reply_markup=kecamatan_keyboard(areas, callback_data.page, district.kode),
+        )
+
+    @r.callback_query(VillageCb.filter(F.action == "k"))
+    async def open_kecamatan(
+        callback: CallbackQuery, callback_data: VillageCb, session: AsyncSession
+    ) -> None:
+        await callback.answer()
+        if not isinstance(callback.message, Message):
+            return
+        area = await queries.region_view(session, callback_data.kode)
+        villages = await queries.villages_in(session, callback_data.kode)
+        if area is None or not villages:
+            await callback.message.answer(_("That kecamatan is not known. Send /desa."))
+            return
+        page = max(0, callback_data.page)
+        builder = InlineKeyboardBuilder()
+        for village in villages[page * PAGE : (page + 1) * PAGE]:
+            builder.button(
+                text=village.name[:64], callback_data=VillageCb(action="f", kode=village.kode)
+            )
+        builder.adjust(2)
+        nav = InlineKeyboardBuilder()
+        paged(nav, len(villages), page, "k", area.kode)
+        builder.attach(nav)
+        await callback.message.answer(
+            _("Villages in Kec. {kecamatan} ({page} of {pages}). Tap yours to follow it.").format(
+                kecamatan=q(area.name), page=page + 1, pages=(len(villages) - 1) // PAGE + 1
+            ),
+            reply_markup=builder.as_markup(),
+        )
+
+    @r.callback_query(VillageCb.filter(F.action == "f"))
+    async def follow_button(
+        callback: CallbackQuery,
+        callback_data: VillageCb,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await follow_from_link(callback.message, session, person, callback_data.kode, now)
+
+    @r.callback_query(VillageCb.filter(F.action == "u"))
+    async def unfollow_button(
+        callback: CallbackQuery,
+        callback_data: VillageCb,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+    ) -> None:
+        await callback.answer()
+        if not isinstance(callback.message, Message):
+            return
+        try:
+            village = await follows.unfollow(session, person.id, callback_data.kode, now)
+        except DomainError:
+            await callback.message.answer(
+                _("That village link is not valid. Send /desa to find your village by name.")
+            )
+            return
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(
+            _("You no longer follow {village}.").format(village=q(village.name))
+        )
+
+    @r.message(Command("berhenti", "stop"))
+    async def mute(
+        message: Message, session: AsyncSession, person: PersonView, now: datetime
+    ) -> None:
+        await follows.set_muted(session, person.id, True, now)
+        await message.answer(
+            _(
+                "Announcements are paused. Messages about your own proposals still come. "
+                "/mulai resumes announcements."
+            )
+        )
+
+    @r.message(Command("mulai", "resume"))
+    async def unmute(
+        message: Message, session: AsyncSession, person: PersonView, now: datetime
+    ) -> None:
+        await follows.set_muted(session, person.id, False, now)
+        await message.answer(_("Announcements resume. /berhenti pauses them again."))
+
+    @r.message(StateFilter(VillageSearch.query), Command("cancel", "batal"))
+    async def close_search(message: Message, state: FSMContext) -> None:
+        await state.clear()
+        await message.answer(_("Search closed. /help shows what you can do."))
+
+    return r
+
+
+def kecamatan_keyboard(
+    areas: list[RegionView], page: int, district_kode: str
+) -> InlineKeyboardMarkup:
+    page = max(0, page)
+    builder = InlineKeyboardBuilder()
+    for area in areas[page * PAGE : (page + 1) * PAGE]:
+        builder.button(text=area.name[:64], callback_data=VillageCb(action="k", kode=area.kode))
+    builder.adjust(2)
+    nav = InlineKeyboardBuilder()
+    paged(nav, len(areas), page, "b", district_kode)
+    builder.attach(nav)
+    return builder.as_markup()
