@@ -13,10 +13,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
+from bot import audit, policy
 from bot.errors import Invalid, NotFound
 from storage import queries
-from storage.views import VillageView
+from storage.views import PersonView, VillageView
 
 SEARCH_LIMIT = 8
 MIN_QUERY = 3
@@ -80,6 +80,20 @@ async def unfollow(session: AsyncSession, person_id: int, kode: str, now: dateti
         audit.record(
             session, "village.unfollow", at=now, actor_id=person_id, subject=f"village:{kode}"
         )
+    return village
+
+
+def follow_link(bot_username: str, kode: str) -> str:
+    """The deep link printed on posters: opening it follows the village in one tap."""
+    return f"https://t.me/{bot_username}?start=v_{kode}"
+
+
+async def poster_village(session: AsyncSession, person: PersonView, kode: str) -> VillageView:
+    """The village a poster is asked for, if this person works for its district."""
+    village = await queries.village_view(session, kode)
+    if village is None:
+        raise NotFound("unknown_village")
+    policy.require_pokja(person, village.district_id)
     return village
 
 

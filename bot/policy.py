@@ -60,6 +60,12 @@ def require_can_edit(
         raise Locked("deadline", deadline=round_.submission_deadline, zone=round_.timezone)
 
 
+def require_pokja(person: PersonView, district_id: int) -> None:
+    """District work (posters, and later reviews and announcements) is for its POKJA and admins."""
+    if not (person.has(Role.POKJA, district_id) or person.has(Role.ADMIN, district_id)):
+        raise NotAllowed("not_pokja")
+
+
 def over_ceiling(proposal: ProposalView) -> int | None:
     """The limit the total breaks (round ceiling or programme cap), or None."""
     limit = min(PROPOSAL_CAP, proposal.round.ceiling or PROPOSAL_CAP)

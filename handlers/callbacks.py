@@ -37,7 +37,7 @@ class DraftCb(CallbackData, prefix="d"):
 
 class VillageCb(CallbackData, prefix="v"):
     """Following villages. action: b=browse kecamatan (kode=district), k=open kecamatan,
-    f=follow village, u=unfollow village."""
+    f=follow village, u=unfollow village, p=poster of the village."""
 
     action: str
     kode: str = ""

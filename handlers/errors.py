@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,7 @@ def router() -> Router:
     r = Router(name="errors")
 
     @r.errors()
-    async def on_error(event: ErrorEvent, session: AsyncSession | None = None) -> bool:
+    async def on_error(event: ErrorEvent, bot: Bot, session: AsyncSession | None = None) -> bool:
         if session is not None:
             # Half-done work of the failed handler must not be committed by the middleware.
             await session.rollback()
@@ -30,7 +30,10 @@ def router() -> Router:
             if update.message is not None and update.message.chat.type == "private":
                 await update.message.answer(text)
             elif update.callback_query is not None:
-                await update.callback_query.answer(text[:200], show_alert=True)
+                # Handlers answer the query first, so a second answer would be refused.
+                message = update.callback_query.message
+                if message is not None and message.chat.type == "private":
+                    await bot.send_message(message.chat.id, text)
         except Exception:  # the apology itself may fail when Telegram is the problem
             log.exception("could not report the failure to the user")
         return True

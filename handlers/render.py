@@ -358,6 +358,8 @@ def error_text(exc: DomainError) -> str:
             "Only members of a village partnership committee (PAKEM) can write proposals. "
             "Ask your POKJA for an invitation link."
         )
+    if code == "not_pokja":
+        return _("Only POKJA members of this district can do that.")
     if code in ("not_yours", "not_allowed"):
         return _("You cannot do that with this proposal.")
     if code == "not_found":

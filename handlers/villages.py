@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import datetime
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import follows
+from bot import follows, poster
+from bot.config import Settings
 from bot.errors import DomainError
 from bot.text import q
 from handlers.callbacks import VillageCb
+from handlers.render import error_text
 from storage import queries
 from storage.views import PersonView, RegionView, VillageView
 
@@ -25,6 +30,7 @@ PAGE = 8
 
 class VillageSearch(StatesGroup):
     query = State()
+    poster = State()
 
 
 def village_label(village: VillageView, with_district: bool) -> str:
@@ -50,13 +56,16 @@ def paged(builder: InlineKeyboardBuilder, total: int, page: int, action: str, ko
 
 
 def choices(
-    villages: list[VillageView], with_district: bool, extra: list[tuple[str, VillageCb]]
+    villages: list[VillageView],
+    with_district: bool,
+    extra: list[tuple[str, VillageCb]],
+    action: str = "f",
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for village in villages:
         builder.button(
             text=village_label(village, with_district)[:64],
-            callback_data=VillageCb(action="f", kode=village.kode),
+            callback_data=VillageCb(action=action, kode=village.kode),
         )
     for text, data in extra:
         builder.button(text=text, callback_data=data)
@@ -153,7 +162,7 @@ def router() -> Router:
             reply_markup=choices(found, await several_districts(session), [browse_button()]),
         )
 
-    @r.message(VillageSearch.query, ~F.text)
+    @r.message(StateFilter(VillageSearch.query, VillageSearch.poster), ~F.text)
     async def on_not_text(message: Message) -> None:
         await message.answer(_("Please type the village name, or /cancel."))
 
@@ -269,7 +278,84 @@ def router() -> Router:
         await follows.set_muted(session, person.id, False, now)
         await message.answer(_("Announcements resume. /berhenti pauses them again."))
 
-    @r.message(StateFilter(VillageSearch.query), Command("cancel", "batal"))
+    @r.message(Command("poster", "spanduk"))
+    async def cmd_poster(message: Message, state: FSMContext, person: PersonView) -> None:
+        if not any(g.role.value in ("pokja", "admin") for g in person.grants):
+            await message.answer(error_text(DomainError("not_pokja")))
+            return
+        await state.set_state(VillageSearch.poster)
+        await message.answer(_("For which village is the poster? Type its name."))
+
+    @r.message(VillageSearch.poster, F.text & ~F.text.startswith("/"))
+    async def on_poster_query(message: Message, session: AsyncSession) -> None:
+        try:
+            found = await follows.search(session, message.text or "")
+        except DomainError:
+            await message.answer(_("Please type at least 3 letters of the village name."))
+            return
+        if not found:
+            await message.answer(
+                _(
+                    "No village found for “{query}”. Check the spelling, or browse by kecamatan."
+                ).format(query=q(message.text or ""))
+            )
+            return
+        await message.answer(
+            _("Which village? Tap it for its poster."),
+            reply_markup=choices(found, await several_districts(session), [], action="p"),
+        )
+
+    @r.callback_query(VillageCb.filter(F.action == "p"))
+    async def poster_button(
+        callback: CallbackQuery,
+        callback_data: VillageCb,
+        session: AsyncSession,
+        person: PersonView,
+        bot: Bot,
+        settings: Settings,
+        i18n: I18n,
+    ) -> None:
+        await callback.answer()
+        if not isinstance(callback.message, Message):
+            return
+        try:
+            village = await follows.poster_village(session, person, callback_data.kode)
+        except DomainError as exc:
+            await callback.message.answer(error_text(exc))
+            return
+        me = await bot.me()
+        link = follows.follow_link(me.username or "", village.kode)
+        # Posters hang in the village: they speak the district's language, not the requester's.
+        with i18n.use_locale(settings.default_locale):
+            text = poster.PosterText(
+                heading=_("PAKET P2KP"),
+                village=village.name,
+                place=_("Kec. {kecamatan}, {district}").format(
+                    kecamatan=village.kecamatan_name, district=village.district_name
+                ),
+                pitch=_(
+                    "Our village proposes works that the district funds, in public. "
+                    "Follow the announcements for our village on Telegram:"
+                ),
+                scan=_("Scan with your phone's camera"),
+                link=link,
+            )
+        files = await asyncio.to_thread(poster.render, text)
+        slug = re.sub(r"[^a-z0-9]+", "-", village.name.lower()).strip("-") or village.kode
+        await callback.message.answer_document(
+            BufferedInputFile(files.png, f"poster-{slug}.png"),
+            caption=_("Poster for {village}: picture (A4).").format(village=q(village.name)),
+        )
+        await callback.message.answer_document(
+            BufferedInputFile(files.pdf_a4, f"poster-{slug}-a4.pdf"),
+            caption=_("Poster for {village}: PDF, A4.").format(village=q(village.name)),
+        )
+        await callback.message.answer_document(
+            BufferedInputFile(files.pdf_banner, f"spanduk-{slug}.pdf"),
+            caption=_("Banner for {village}: PDF, 3 × 1 m.").format(village=q(village.name)),
+        )
+
+    @r.message(StateFilter(VillageSearch.query, VillageSearch.poster), Command("cancel", "batal"))
     async def close_search(message: Message, state: FSMContext) -> None:
         await state.clear()
         await message.answer(_("Search closed. /help shows what you can do."))

@@ -121,3 +121,55 @@ async def test_deep_link_follows_in_one_tap_and_stop_resume(bot, person, session
         ).scalar_one()
     assert not row.announcements_muted
     assert await follows_of(sessions, sri.id) == [BLUMAH]
+
+
+async def test_poster_png_and_pdfs_carry_a_qr_that_follows_the_village(
+    bot, person, sessions, clock, emulator
+):
+    import io
+
+    import cv2
+    import numpy as np
+    from pypdf import PdfReader
+
+    from storage.views import Role
+    from tests.seed import invite
+
+    district = await kendal(sessions, clock())
+    code = await invite(sessions, district, Role.POKJA, clock())
+    await bot()
+    warga = person("Warga", "id")
+    await warga.send("/poster")
+    assert warga.saw("Hanya anggota POKJA")
+    pokja = person("Pokja", "en")
+    await pokja.send(f"/start {code}")
+    await pokja.send("/poster")
+    await pokja.send("blumah")
+    await pokja.press("Blumah (Kec. Plantungan)")
+    uploads = [params["document"] for method, params in emulator.calls if method == "sendDocument"]
+    assert [u["upload"] for u in uploads] == [
+        "poster-blumah.png",
+        "poster-blumah-a4.pdf",
+        "spanduk-blumah.pdf",
+    ]
+    link = f"https://t.me/paket_test_bot?start=v_{BLUMAH}"
+
+    def decode(data: bytes) -> str:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        return cv2.QRCodeDetector().detectAndDecode(image)[0]
+
+    assert decode(uploads[0]["data"]) == link
+    for upload, wide in ((uploads[1], False), (uploads[2], True)):
+        page = PdfReader(io.BytesIO(upload["data"])).pages[0]
+        text = page.extract_text()
+        # Printed in the district's language, whatever the requester's.
+        assert "Blumah" in text and "Kec. Plantungan, Kabupaten Kendal" in text
+        assert "Pindai dengan kamera HP" in text
+        [qr] = page.images
+        assert decode(qr.data) == link
+        box = page.mediabox
+        assert (box.width > box.height) == wide
+    # The link really follows the village.
+    await warga.send(f"/start v_{BLUMAH}")
+    assert warga.saw("Anda sekarang mengikuti Blumah")
+    assert not emulator.refusals

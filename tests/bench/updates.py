@@ -309,11 +309,12 @@ async def main_async(args: argparse.Namespace) -> None:
         for url in urls:
             if not url.startswith("sqlite"):
                 url = await fresh_pg(url)
-            ours = await bench_paket(url, args.members)
-            print(
-                f"{'':<28} ratio to echo: {ours['updates_per_s'] / echo['updates_per_s']:.2f}"
-                f" x throughput, {ours['p99_ms'] / echo['p99_ms']:.1f} x p99"
-            )
+            ours = await bench_paket(url, args.members, args.sequential)
+            for mode, mine, theirs in zip(("at once", "in turn"), ours, echo, strict=True):
+                print(
+                    f"{'':<34} {mode}: {mine['updates_per_s'] / theirs['updates_per_s']:.3f} x "
+                    f"echo's throughput, {mine['p99_ms'] / theirs['p99_ms']:.1f} x echo's p99"
+                )
 
 
 async def fresh_pg(url: str) -> str:

@@ -152,7 +152,7 @@ class Emulator:
                 async for part in reader:
                     if part.filename:  # type: ignore[union-attr]
                         data = await part.read()  # type: ignore[union-attr]
-                        params[part.name] = {"upload": part.filename, "size": len(data)}  # type: ignore[union-attr]
+                        params[part.name] = {"upload": part.filename, "data": data}  # type: ignore[union-attr]
                     else:
                         params[part.name] = await part.text()  # type: ignore[union-attr]
             else:
@@ -427,6 +427,9 @@ class Emulator:
             params.get("caption"), params.get("parse_mode"), MAX_CAPTION, ""
         )
         value = params.get(kind)
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = params.get(value.removeprefix("attach://"))
+            params[kind] = value
         if isinstance(value, dict):  # an upload
             file_id = f"F{next(self.file_ids)}"
             self.files[file_id] = {"kind": kind, **value}
