@@ -66,6 +66,12 @@ def require_pokja(person: PersonView, district_id: int) -> None:
         raise NotAllowed("not_pokja")
 
 
+def require_pokja_somewhere(person: PersonView) -> None:
+    """Opening a POKJA tool at all; each action then checks the district it touches."""
+    if not any(g.role in (Role.POKJA, Role.ADMIN) for g in person.grants):
+        raise NotAllowed("not_pokja")
+
+
 def over_ceiling(proposal: ProposalView) -> int | None:
     """The limit the total breaks (round ceiling or programme cap), or None."""
     limit = min(PROPOSAL_CAP, proposal.round.ceiling or PROPOSAL_CAP)

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import follows, poster
+from bot import follows, policy, poster
 from bot.config import Settings
 from bot.errors import DomainError
 from bot.text import q
@@ -142,24 +142,32 @@ def router() -> Router:
         await state.set_state(VillageSearch.query)
         await overview(message, session, person)
 
-    @r.message(VillageSearch.query, F.text & ~F.text.startswith("/"))
-    async def on_query(message: Message, session: AsyncSession) -> None:
+    @r.message(
+        StateFilter(VillageSearch.query, VillageSearch.poster), F.text & ~F.text.startswith("/")
+    )
+    async def on_query(message: Message, state: FSMContext, session: AsyncSession) -> None:
+        for_poster = await state.get_state() == VillageSearch.poster.state
         try:
             found = await follows.search(session, message.text or "")
         except DomainError:
             await message.answer(_("Please type at least 3 letters of the village name."))
             return
+        extra = [] if for_poster else [browse_button()]
         if not found:
             await message.answer(
                 _(
                     "No village found for “{query}”. Check the spelling, or browse by kecamatan."
                 ).format(query=q(message.text or "")),
-                reply_markup=choices([], False, [browse_button()]),
+                reply_markup=choices([], False, extra) if extra else None,
             )
             return
         await message.answer(
-            _("Which village? Tap it to follow."),
-            reply_markup=choices(found, await several_districts(session), [browse_button()]),
+            _("Which village? Tap it for its poster.")
+            if for_poster
+            else _("Which village? Tap it to follow."),
+            reply_markup=choices(
+                found, await several_districts(session), extra, action="p" if for_poster else "f"
+            ),
         )
 
     @r.message(StateFilter(VillageSearch.query, VillageSearch.poster), ~F.text)
@@ -280,30 +288,13 @@ def router() -> Router:
 
     @r.message(Command("poster", "spanduk"))
     async def cmd_poster(message: Message, state: FSMContext, person: PersonView) -> None:
-        if not any(g.role.value in ("pokja", "admin") for g in person.grants):
-            await message.answer(error_text(DomainError("not_pokja")))
+        try:
+            policy.require_pokja_somewhere(person)
+        except DomainError as exc:
+            await message.answer(error_text(exc))
             return
         await state.set_state(VillageSearch.poster)
         await message.answer(_("For which village is the poster? Type its name."))
-
-    @r.message(VillageSearch.poster, F.text & ~F.text.startswith("/"))
-    async def on_poster_query(message: Message, session: AsyncSession) -> None:
-        try:
-            found = await follows.search(session, message.text or "")
-        except DomainError:
-            await message.answer(_("Please type at least 3 letters of the village name."))
-            return
-        if not found:
-            await message.answer(
-                _(
-                    "No village found for “{query}”. Check the spelling, or browse by kecamatan."
-                ).format(query=q(message.text or ""))
-            )
-            return
-        await message.answer(
-            _("Which village? Tap it for its poster."),
-            reply_markup=choices(found, await several_districts(session), [], action="p"),
-        )
 
     @r.callback_query(VillageCb.filter(F.action == "p"))
     async def poster_button(
