@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -25,6 +25,8 @@ from handlers.callbacks import DraftCb, MenuCb, RoundCb
 from handlers.notify import send_submission_confirmations
 from handlers.render import error_text, prompt, status_label, summary_blocks
 from storage.views import PersonView, ProposalView
+
+T = TypeVar("T")
 
 
 class Wizard(StatesGroup):
@@ -84,9 +86,7 @@ class Turn:
     now: datetime
 
 
-async def attempt(
-    turn: Turn, pid: int, action: Awaitable[ProposalView | None]
-) -> ProposalView | None:
+async def attempt(turn: Turn, pid: int, action: Awaitable[T | None]) -> T | None:
     """Run one domain step; answer domain errors in words and carry on.
 
     Domain functions check everything before they write, so an error leaves nothing half done.
@@ -111,14 +111,9 @@ async def attempt(
 
 async def step_now(turn: Turn, pid: int) -> Step | None:
     """The draft's step, or None after telling the person why it cannot go on."""
-    try:
-        return await proposals.current_step(turn.session, turn.person, pid, turn.now)
-    except (Locked, NotFound) as exc:
-        await turn.state.clear()
-        await turn.message.answer(error_text(exc), reply_markup=ReplyKeyboardRemove())
-    except DomainError as exc:
-        await turn.message.answer(error_text(exc))
-    return None
+    return await attempt(
+        turn, pid, proposals.current_step(turn.session, turn.person, pid, turn.now)
+    )
 
 
 async def open_draft(turn: Turn) -> tuple[int, Step] | None:
