@@ -10,7 +10,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import i18n as fmt
 from bot.errors import DomainError
-from bot.money import PROPOSAL_CAP
 from bot.policy import MAX_ATTACHMENTS, TEXT_MAX, TITLE_MAX, missing_fields, over_ceiling
 from bot.proposals import Step
 from bot.text import q
@@ -383,7 +382,3 @@ def round_line(round_: RoundView) -> str:
     return _("{name}: submissions until {when}").format(
         name=q(round_.name), when=when(round_.submission_deadline, round_.timezone)
     )
-
-
-def cap_text() -> str:
-    return money(PROPOSAL_CAP)

@@ -241,10 +241,8 @@ async def has_grant(
             RoleGrant.person_id == person_id,
             RoleGrant.role == role,
             RoleGrant.district_id == district_id,
-            RoleGrant.village_kode == village_kode
-            if village_kode
-            else RoleGrant.village_kode.is_(None),  # type: ignore[union-attr]
-            RoleGrant.round_id == round_id if round_id else RoleGrant.round_id.is_(None),  # type: ignore[union-attr]
+            _same(RoleGrant.village_kode, village_kode),
+            _same(RoleGrant.round_id, round_id),
             RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
         )
     )
