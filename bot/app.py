@@ -16,15 +16,19 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import reminders
 from bot.config import Settings
 from bot.i18n import N_, build_i18n
 from bot.middlewares import PersonI18nMiddleware, SessionMiddleware
+from bot.sender import Sender
 from bot.telegram import WaitOutFloodLimits
 from handlers import build_root_router, describe
+from handlers.outbound import OutboundRenderer
 from storage import migrate, queries
-from storage.db import check_database, create_engine, session_factory
+from storage.db import check_database, create_engine, is_sqlite, session_factory
 from storage.fsm import DatabaseStorage
 from storage.types import utcnow
 
@@ -32,9 +36,15 @@ log = logging.getLogger("paket")
 LOCK_SECONDS = 10
 
 
-def build_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(WaitOutFloodLimits())
+def build_bot(settings: Settings, *, for_sender: bool = False) -> Bot:
+    """The bot for replies waits out a 429 itself; the sender's bot reports it instead, because
+    the sender pauses all its sending at once."""
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url),
+        limit=max(10, settings.outbox_batch) if for_sender else 100,
+    )
+    if not for_sender:
+        session.middleware(WaitOutFloodLimits())
     return Bot(
         token=settings.require_token(),
         session=session,
@@ -81,6 +91,7 @@ def command_menu(i18n: I18n, locale: str) -> list[BotCommand]:
         ("new", N_("Write a new proposal")),
         ("drafts", N_("Your drafts and proposals")),
         ("desa", N_("Follow your village")),
+        ("pengumuman", N_("Recent announcements")),
         ("cancel", N_("Leave the conversation, keeping the draft")),
         ("language", N_("Change the language")),
         ("help", N_("Help")),
@@ -105,6 +116,10 @@ class App:
     engine: AsyncEngine | None = None
     bot: Bot | None = None
     dp: Dispatcher | None = None
+    sessions: async_sessionmaker[AsyncSession] | None = None
+    sender: Sender | None = None
+    scheduler: AsyncIOScheduler | None = None
+    _background: list[asyncio.Task[None]] = field(default_factory=list)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def prepare(self) -> None:
@@ -116,6 +131,14 @@ class App:
         i18n = build_i18n(self.settings.default_locale)
         self.bot = build_bot(self.settings)
         self.dp = build_dispatcher(self.settings, sessions, i18n, self.clock)
+        self.sessions = sessions
+        self.sender = Sender(
+            build_bot(self.settings, for_sender=True),
+            sessions,
+            self.settings,
+            OutboundRenderer(i18n),
+            only_sender=is_sqlite(self.settings.database_url),
+        )
         log.info("routers:\n%s", "\n".join(describe(self.dp)))
         me = await self.bot.me()
         async with sessions() as session, session.begin():
@@ -133,6 +156,7 @@ class App:
         await self.prepare()
         assert self.bot is not None and self.dp is not None
         await self.bot.delete_webhook(drop_pending_updates=False)
+        self._start_background()
         self._ready.set()
         try:
             await self.dp.start_polling(
@@ -143,6 +167,40 @@ class App:
             )
         finally:
             await self.close()
+
+    def _start_background(self) -> None:
+        """The sender drains the outbox; the scheduler ticks the reminders (the DB decides)."""
+        assert self.sender is not None
+        self._background.append(asyncio.create_task(self.sender.run(), name="sender"))
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            self.remind,
+            "interval",
+            seconds=self.settings.reminder_every,
+            next_run_time=utcnow(),
+            max_instances=1,
+            coalesce=True,
+            id="reminders",
+        )
+        self.scheduler.start()
+
+    async def remind(self) -> int:
+        """One reminder tick at the application's clock."""
+        assert self.sessions is not None
+        try:
+            async with self.sessions() as session, session.begin():
+                queued = await reminders.tick(
+                    session,
+                    self.clock(),
+                    default_offsets=self.settings.reminder_offsets,
+                    quiet_hours=self.settings.quiet_hours,
+                )
+        except Exception:
+            log.exception("reminder tick failed; the next tick tries again")
+            return 0
+        if queued and self.sender is not None:
+            self.sender.nudge()
+        return queued
 
     async def wait_ready(self) -> None:
         await self._ready.wait()
@@ -155,6 +213,19 @@ class App:
                 pass
 
     async def close(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.sender is not None:
+            self.sender.stop()
+        for task in self._background:
+            try:
+                await asyncio.wait_for(task, 15)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+            except Exception:
+                log.exception("background task failed")
+        if self.sender is not None:
+            await self.sender.bot.session.close()
         if self.dp is not None:
             await self.dp.storage.close()
         if self.bot is not None:

@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     bot_username: str | None = None
     invite_days: int = Field(default=7, ge=1, le=365)
     polling_timeout: int = Field(default=25, ge=0, le=50)
+    # Delivery: messages per second across all chats (0 = no limit of ours) and per chat.
+    send_rate: float = Field(default=25, ge=0)
+    send_chat_interval: float = Field(default=1.0, ge=0)
+    # Rows one sender holds in `sending` at most: the bound on duplicates after a crash.
+    outbox_batch: int = Field(default=50, ge=1, le=1000)
+    outbox_lease: float = Field(default=300, ge=1)
+    send_attempts: int = Field(default=5, ge=1, le=50)
+    progress_every: float = Field(default=5, gt=0)
+    sender_poll: float = Field(default=0.5, gt=0)
+    quiet_hours: str = "21-06"
+    reminder_offsets: str = "7d,3d,1d,3h"
+    reminder_every: float = Field(default=60, gt=0)
 
     @field_validator("default_locale")
     @classmethod
@@ -57,6 +69,30 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"TIMEZONE {value!r} is not a known IANA zone") from exc
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        from bot.errors import Invalid
+        from bot.reminders import parse_quiet_hours
+
+        try:
+            parse_quiet_hours(value)
+        except Invalid:
+            raise ValueError("QUIET_HOURS looks like 21-06 (from-to, hours)") from None
+        return value
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        from bot.errors import Invalid
+        from bot.reminders import parse_offsets
+
+        try:
+            parse_offsets(value)
+        except Invalid:
+            raise ValueError("REMINDER_OFFSETS looks like 7d,3d,1d,3h") from None
         return value
 
     @property

@@ -47,6 +47,9 @@ async def ensure_person(
         person.last_seen_at = now
         person.full_name = full_name[:256]
         person.username = username
+    if person.unreachable_at is not None:
+        # They wrote to us, so they unblocked the bot: announcements reach them again.
+        person.unreachable_at = None
     return person
 
 

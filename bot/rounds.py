@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
+from bot import announcements, audit
 from bot.errors import Invalid
 from bot.money import PROPOSAL_CAP
 from storage import queries
@@ -75,4 +75,12 @@ async def open_round(
         villages=len(chosen),
     )
     await session.flush()
+    # Residents hear it through the same outbox as any announcement, each in their language.
+    await announcements.queue_event(
+        session,
+        district.id,
+        "round_opened",
+        {"round": name, "deadline": submission_deadline.isoformat()},
+        now,
+    )
     return await queries.round_view(session, row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, errors, proposal, villages
+from handlers import announce, common, errors, proposal, villages
 
 
 def build_root_router() -> Router:
@@ -13,6 +13,7 @@ def build_root_router() -> Router:
         errors.router(),
         common.group_router(),
         common.router(),
+        announce.router(),
         villages.router(),
         proposal.router(),
         proposal.fallback_router(),

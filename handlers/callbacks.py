@@ -42,3 +42,23 @@ class VillageCb(CallbackData, prefix="v"):
     action: str
     kode: str = ""
     page: int = 0
+
+
+class AnnCb(CallbackData, prefix="a"):
+    """A button on an announcement draft.
+
+    action: D=choose district (id=district), s=scope (arg=scope), t=toggle place (arg=kode),
+    k=villages of a kecamatan (arg=kode), l=list kecamatan, f=finish picking, e=edit text,
+    a=edit audience, c=confirm and send, x=discard.
+    """
+
+    action: str
+    id: int
+    arg: str = ""
+    page: int = 0
+
+
+class AckCb(CallbackData, prefix="k"):
+    """ "Read" under a reminder: the outbox row it acknowledges."""
+
+    id: int

@@ -375,6 +375,23 @@ def error_text(exc: DomainError) -> str:
         )
     if code == "option":
         return _("Please choose one of the buttons.")
+    if code == "announcement_empty":
+        return _("The announcement is empty. Please write its text, or send a photo or document.")
+    if code == "announcement_too_long":
+        return _(
+            "The announcement is too long: {length} characters, at most {limit}. "
+            "Please shorten it and send it again."
+        ).format(**p)
+    if code == "too_many_places":
+        return _("At most {limit} places can be chosen. Choose the whole district instead.").format(
+            **p
+        )
+    if code == "no_places":
+        return _("Choose at least one place first, or change the recipients.")
+    if code == "announcement":
+        return _("That announcement no longer exists. /umumkan starts a new one.")
+    if code == "village":
+        return _("That place is not part of this district.")
     return _("Something went wrong. Your input is saved; please try again, or /cancel.")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, Text
+from sqlalchemy import BigInteger, Column, Index, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -48,6 +48,8 @@ class Person(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=64)
     locale: str = Field(default="id", max_length=8)
     announcements_muted: bool = False
+    # Set when Telegram answered 403 (blocked, deactivated); cleared when they write again.
+    unreachable_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
@@ -69,6 +71,8 @@ class Round(SQLModel, table=True):
     year: int
     submission_deadline: datetime = Field(sa_column=_ts())
     ceiling: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Comma-separated lead times such as "7d,3d,1d,3h"; NULL means the programme's default.
+    reminder_offsets: str | None = Field(default=None, max_length=64)
     opened_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
@@ -194,6 +198,70 @@ class HandledUpdate(SQLModel, table=True):
     handled_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
 
 
+class Broadcast(SQLModel, table=True):
+    """One message to many people: a POKJA announcement, a domain event, or one tick's reminders.
+
+    An announcement is its own wizard draft (`status` draft, `step`) until the author confirms it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: int = Field(foreign_key="district.id", index=True)
+    kind: str = Field(max_length=16)
+    status: str = Field(default="draft", max_length=16, index=True)
+    step: str = Field(default="body", max_length=16)
+    author_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    media_kind: str | None = Field(default=None, max_length=16)
+    media_file_id: str | None = Field(default=None, max_length=256)
+    template: str | None = Field(default=None, max_length=64)
+    params: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    audience: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    total: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    queued_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    progress_message_id: int | None = None
+    progress_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Outbox(SQLModel, table=True):
+    """One (message, recipient) to deliver. The unique key makes queueing twice impossible."""
+
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "person_id"),
+        Index("ix_outbox_status_due", "status", "not_before"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    village_kode: str | None = Field(default=None, max_length=16)
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    claimed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    error: str | None = Field(default=None, max_length=256)
+    acked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ReminderMark(SQLModel, table=True):
+    """A (reminder, person) pair already handed to the outbox; the key makes it once-only
+    even when two instances tick at the same moment."""
+
+    __table_args__ = (Index("ix_remindermark_person_day", "person_id", "day"),)
+
+    key: str = Field(primary_key=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    day: str = Field(max_length=10)
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id")
+    marked_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class Setting(SQLModel, table=True):
     """Small facts the bot learns at run time, such as its own @username for invite links."""
 
@@ -204,16 +272,19 @@ class Setting(SQLModel, table=True):
 __all__ = [
     "Attachment",
     "AuditEntry",
+    "Broadcast",
     "BudgetLine",
     "District",
     "Follow",
     "FsmRecord",
     "HandledUpdate",
     "Invite",
+    "Outbox",
     "Person",
     "Proposal",
     "ProposalCounter",
     "Region",
+    "ReminderMark",
     "RoleGrant",
     "Round",
     "RoundVillage",

@@ -279,7 +279,14 @@ async def round_view(session: AsyncSession, row: Round) -> RoundView:
     district = await session.get(District, row.district_id)
     zone = district.timezone if district else "Asia/Jakarta"
     return RoundView(
-        row.id, row.district_id, row.name, row.year, row.submission_deadline, row.ceiling, zone
+        row.id,
+        row.district_id,
+        row.name,
+        row.year,
+        row.submission_deadline,
+        row.ceiling,
+        zone,
+        row.reminder_offsets,
     )
 
 

@@ -84,6 +84,7 @@ class RoundView:
     submission_deadline: datetime
     ceiling: int | None
     timezone: str
+    reminder_offsets: str | None = None
 
     def submission_open(self, now: datetime) -> bool:
         return now < self.submission_deadline
@@ -154,3 +155,89 @@ class ProposalView:
         for line in self.complete_lines:
             split[line.source or "other"] = split.get(line.source or "other", 0) + line.total
         return split
+
+
+class Scope(StrEnum):
+    """Who an announcement reaches."""
+
+    DISTRICT = "district"
+    KECAMATAN = "kecamatan"
+    VILLAGES = "villages"
+    PAKEM = "pakem"
+    POKJA = "pokja"
+
+
+@dataclass(frozen=True)
+class BroadcastView:
+    id: int
+    district_id: int
+    district_name: str
+    timezone: str
+    kind: str
+    status: str
+    step: str
+    author_id: int | None
+    body: str | None
+    media_kind: str | None
+    media_file_id: str | None
+    template: str | None
+    params: dict[str, object]
+    scope: Scope | None
+    codes: tuple[str, ...]
+    total: int
+    created_at: datetime
+    queued_at: datetime | None
+    finished_at: datetime | None
+    progress_chat_id: int | None
+    progress_message_id: int | None
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """Outbox rows of one broadcast by status."""
+
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.sending + self.sent + self.blocked + self.failed
+
+    @property
+    def open(self) -> int:
+        return self.pending + self.sending
+
+
+@dataclass(frozen=True)
+class VillageCounts:
+    kode: str | None
+    name: str | None
+    counts: DeliveryCounts
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    """An outbox row taken by a sender: everything needed to render and send it."""
+
+    id: int
+    broadcast_id: int
+    person_id: int
+    chat_id: int
+    locale: str
+    payload: dict[str, object] | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What Telegram said about one claimed row, written back in batches."""
+
+    id: int
+    status: str
+    message_id: int | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+    person_id: int | None = None

@@ -1,0 +1,275 @@
+"""POKJA announcements: a draft row written step by step, then queued for every recipient.
+
+The draft is the state (like a proposal): what the author typed survives restarts, and an old
+button is judged against the draft's step today.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit, policy
+from bot.errors import Invalid, NotAllowed, NotFound, Stale
+from storage import delivery, queries
+from storage.models import Broadcast
+from storage.views import BroadcastView, PersonView, Role, Scope
+
+BODY_MAX = 3500
+CAPTION_MAX = 900  # Telegram allows 1,024; the translated header takes the rest
+MAX_CODES = 100
+
+
+@dataclass(frozen=True)
+class Preview:
+    broadcast: BroadcastView
+    recipients: int
+
+
+def pokja_districts(person: PersonView) -> list[int]:
+    return sorted({g.district_id for g in person.grants if g.role in (Role.POKJA, Role.ADMIN)})
+
+
+async def _draft(session: AsyncSession, person: PersonView, broadcast_id: int) -> Broadcast:
+    row = await delivery.broadcast_row(session, broadcast_id)
+    if row is None or row.kind != "announcement":
+        raise NotFound("announcement")
+    if row.author_id != person.id:
+        raise NotAllowed("not_yours")
+    policy.require_pokja(person, row.district_id)
+    if row.status != "draft":
+        raise Stale("announcement_sent")
+    return row
+
+
+async def _view(session: AsyncSession, row: Broadcast) -> BroadcastView:
+    await session.flush()
+    assert row.id is not None
+    view = await delivery.broadcast_view(session, row.id)
+    assert view is not None
+    return view
+
+
+async def start(
+    session: AsyncSession, person: PersonView, district_id: int | None, now: datetime
+) -> BroadcastView:
+    """Resume the author's draft, or begin one in their (only, or chosen) district."""
+    policy.require_pokja_somewhere(person)
+    existing = await delivery.draft_of(session, person.id)
+    if existing is not None and district_id in (None, existing.district_id):
+        return await _view(session, existing)
+    districts = pokja_districts(person)
+    if district_id is None:
+        if len(districts) != 1:
+            raise Invalid("choose_district")
+        district_id = districts[0]
+    policy.require_pokja(person, district_id)
+    if existing is not None:
+        existing.status = "cancelled"
+    row = Broadcast(
+        district_id=district_id, kind="announcement", author_id=person.id, created_at=now
+    )
+    session.add(row)
+    return await _view(session, row)
+
+
+async def current(session: AsyncSession, person: PersonView) -> BroadcastView | None:
+    row = await delivery.draft_of(session, person.id)
+    return await _view(session, row) if row else None
+
+
+async def set_body(
+    session: AsyncSession,
+    person: PersonView,
+    broadcast_id: int,
+    text: str | None,
+    media_kind: str | None = None,
+    media_file_id: str | None = None,
+) -> BroadcastView:
+    row = await _draft(session, person, broadcast_id)
+    if row.step != "body":
+        raise Stale("step")
+    text = (text or "").strip()
+    if not text and media_kind is None:
+        raise Invalid("announcement_empty")
+    limit = CAPTION_MAX if media_kind else BODY_MAX
+    if len(text) > limit:
+        raise Invalid("announcement_too_long", limit=limit, length=len(text))
+    row.body = text or None
+    row.media_kind = media_kind
+    row.media_file_id = media_file_id
+    row.step = "review" if row.audience != "{}" else "audience"
+    return await _view(session, row)
+
+
+async def edit_body(session: AsyncSession, person: PersonView, broadcast_id: int) -> BroadcastView:
+    row = await _draft(session, person, broadcast_id)
+    row.step = "body"
+    return await _view(session, row)
+
+
+async def choose_scope(
+    session: AsyncSession, person: PersonView, broadcast_id: int, scope: Scope
+) -> BroadcastView:
+    """District and role audiences are complete at once; places are picked one by one next."""
+    row = await _draft(session, person, broadcast_id)
+    if row.step not in ("audience", "review"):
+        raise Stale("step")
+    previous = json.loads(row.audience or "{}")
+    codes = previous.get("codes", []) if previous.get("scope") == scope.value else []
+    row.audience = json.dumps({"scope": scope.value, "codes": codes})
+    row.step = "pick" if scope in (Scope.KECAMATAN, Scope.VILLAGES) else "review"
+    return await _view(session, row)
+
+
+async def edit_audience(
+    session: AsyncSession, person: PersonView, broadcast_id: int
+) -> BroadcastView:
+    row = await _draft(session, person, broadcast_id)
+    if row.body is None and row.media_kind is None:
+        raise Stale("step")
+    row.step = "audience"
+    return await _view(session, row)
+
+
+async def toggle_place(
+    session: AsyncSession, person: PersonView, broadcast_id: int, kode: str
+) -> BroadcastView:
+    row = await _draft(session, person, broadcast_id)
+    audience: dict[str, Any] = json.loads(row.audience or "{}")
+    scope = audience.get("scope")
+    if row.step != "pick" or scope not in (Scope.KECAMATAN.value, Scope.VILLAGES.value):
+        raise Stale("step")
+    region = await queries.village(session, kode)
+    wanted_level = "kecamatan" if scope == Scope.KECAMATAN.value else None
+    if (
+        region is None
+        or region.district_id != row.district_id
+        or (wanted_level and region.level != wanted_level)
+        or (not wanted_level and region.level not in queries.VILLAGE_LEVELS)
+    ):
+        raise NotFound("village")
+    codes: list[str] = list(audience.get("codes", []))
+    if kode in codes:
+        codes.remove(kode)
+    elif len(codes) >= MAX_CODES:
+        raise Invalid("too_many_places", limit=MAX_CODES)
+    else:
+        codes.append(kode)
+    row.audience = json.dumps({"scope": scope, "codes": sorted(codes)})
+    return await _view(session, row)
+
+
+async def finish_picking(
+    session: AsyncSession, person: PersonView, broadcast_id: int
+) -> BroadcastView:
+    row = await _draft(session, person, broadcast_id)
+    if row.step != "pick":
+        raise Stale("step")
+    if not json.loads(row.audience or "{}").get("codes"):
+        raise Invalid("no_places")
+    row.step = "review"
+    return await _view(session, row)
+
+
+async def preview(session: AsyncSession, person: PersonView, broadcast_id: int) -> Preview:
+    row = await _draft(session, person, broadcast_id)
+    view = await _view(session, row)
+    if view.scope is None:
+        raise Stale("step")
+    count = await delivery.count_audience(session, view.district_id, view.scope, view.codes)
+    return Preview(view, count)
+
+
+async def confirm(
+    session: AsyncSession,
+    person: PersonView,
+    broadcast_id: int,
+    now: datetime,
+    progress: tuple[int, int] | None = None,
+) -> BroadcastView:
+    """Queue every recipient in this transaction; the sender delivers after the commit.
+
+    A second tap on "send" finds the row no longer a draft (Stale), so nothing is queued twice.
+    """
+    row = await delivery.broadcast_row(session, broadcast_id, lock=True)
+    if row is None or row.kind != "announcement":
+        raise NotFound("announcement")
+    row = await _draft(session, person, broadcast_id)
+    if row.step != "review":
+        raise Stale("step")
+    audience = json.loads(row.audience or "{}")
+    scope = Scope(audience["scope"])
+    codes: Sequence[str] = audience.get("codes", [])
+    assert row.id is not None
+    row.status = "queued"
+    row.step = "queued"
+    row.queued_at = now
+    if progress is not None:
+        row.progress_chat_id, row.progress_message_id = progress
+    await session.flush()
+    row.total = await delivery.queue_audience(session, row.id, row.district_id, scope, codes, now)
+    if row.total == 0:
+        row.status = "done"
+        row.finished_at = now
+    audit.record(
+        session,
+        "announcement.queue",
+        at=now,
+        actor_id=person.id,
+        subject=f"broadcast:{row.id}",
+        scope=scope.value,
+        codes=list(codes),
+        recipients=row.total,
+    )
+    return await _view(session, row)
+
+
+async def cancel(session: AsyncSession, person: PersonView, broadcast_id: int) -> None:
+    row = await _draft(session, person, broadcast_id)
+    row.status = "cancelled"
+
+
+async def history(session: AsyncSession, person: PersonView) -> list[BroadcastView]:
+    """POKJA see their districts' announcements; anyone else what reached them."""
+    districts = pokja_districts(person)
+    if districts:
+        return await delivery.recent_broadcasts(session, districts)
+    return await delivery.received_broadcasts(session, person.id)
+
+
+async def queue_event(
+    session: AsyncSession,
+    district_id: int,
+    template: str,
+    params: dict[str, Any],
+    now: datetime,
+    *,
+    scope: Scope = Scope.DISTRICT,
+    codes: Sequence[str] = (),
+) -> int:
+    """A domain event told to an audience, rendered later in each recipient's language."""
+    row = Broadcast(
+        district_id=district_id,
+        kind="event",
+        status="queued",
+        step="queued",
+        template=template,
+        params=json.dumps(params, ensure_ascii=False, default=str),
+        audience=json.dumps({"scope": scope.value, "codes": list(codes)}),
+        created_at=now,
+        queued_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    row.total = await delivery.queue_audience(session, row.id, district_id, scope, codes, now)
+    if row.total == 0:
+        row.status = "done"
+        row.finished_at = now
+    return row.id
