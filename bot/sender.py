@@ -99,7 +99,9 @@ class Sender:
         self.only_sender = only_sender
         self.wall = wall
         rate = settings.send_rate
-        self.limiter = AsyncLimiter(rate, 1.0) if rate > 0 else None
+        # Capacity one, refilled every 1/rate s: an even pace with no burst at the start, which
+        # Telegram's sliding one-second window would count against us.
+        self.limiter = AsyncLimiter(1, 1.0 / rate) if rate > 0 else None
         self.chat_interval = settings.send_chat_interval
         self._chat_limiters: dict[int, tuple[AsyncLimiter, float]] = {}
         self._resume_at = 0.0

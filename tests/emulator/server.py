@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +25,7 @@ from tests.emulator.html_entities import ParseError, parse, visible_len
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+SENDING = frozenset({"sendmessage", "sendphoto", "senddocument", "editmessagetext"})
 COMMAND_RE = r"^[a-z0-9_]{1,32}$"
 
 
@@ -110,6 +113,18 @@ class Emulator:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.clock: Callable[[], float] = time.time
+        # Telegram's flood limits, off unless a test turns them on: (overall, per chat) per second.
+        self.limits: tuple[int, int] | None = None
+        self._sent_times: deque[float] = deque()
+        self._chat_last: dict[int, float] = {}
+        self.flood_refusals = 0
+        # Random faults on sending methods: probabilities of 429, 500 and a dropped connection.
+        self.chaos: tuple[float, float, float] | None = None
+        self.chaos_counts = {"429": 0, "500": 0, "drop": 0}
+        self._random = random.Random(7)
+        # Bulk mode: count deliveries per chat instead of keeping every message (benchmarks).
+        self.keep_messages = True
+        self.delivered: Counter[int] = Counter()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -173,10 +188,18 @@ class Emulator:
             )
         try:
             params = await self._params(request)
-            self.calls.append((method, params))
+            if self.keep_messages:
+                self.calls.append((method, params))
+            if method.lower() in SENDING:
+                if method.lower() != "editmessagetext" and self._chaos(request):
+                    # The connection dies before Telegram processed anything.
+                    assert request.transport is not None
+                    request.transport.close()
+                    raise ConnectionResetError("dropped by the emulator")
+                self._flood_check(method, params)
             result = await self._dispatch(method, params)
         except ApiError as exc:
-            if method.lower() != "getupdates" and 400 <= exc.code < 500:
+            if method.lower() != "getupdates" and 400 <= exc.code < 500 and exc.code != 429:
                 self.refusals.append((method, exc.code, exc.description))
             body: dict[str, Any] = {
                 "ok": False,
@@ -206,6 +229,45 @@ class Emulator:
         return await handler(params)
 
     # -- injection -----------------------------------------------------------------------------
+
+    def _chaos(self, request: web.Request) -> bool:
+        if self.chaos is None:
+            return False
+        p429, p500, pdrop = self.chaos
+        roll = self._random.random()
+        if roll < p429:
+            self.chaos_counts["429"] += 1
+            raise ApiError(429, "Too Many Requests: retry after 1", 1)
+        if roll < p429 + p500:
+            self.chaos_counts["500"] += 1
+            raise ApiError(500, "Internal Server Error")
+        if roll < p429 + p500 + pdrop:
+            self.chaos_counts["drop"] += 1
+            return True
+        return False
+
+    def _flood_check(self, method: str, params: dict[str, Any]) -> None:
+        """Telegram's limits: about 30 messages a second overall, one a second into a chat."""
+        if self.limits is None:
+            return
+        overall, per_chat = self.limits
+        now = time.monotonic()
+        while self._sent_times and now - self._sent_times[0] >= 1.0:
+            self._sent_times.popleft()
+        try:
+            chat = int(params.get("chat_id", 0))
+        except (TypeError, ValueError):
+            chat = 0
+        last = self._chat_last.get(chat)
+        if len(self._sent_times) >= overall or (
+            method.lower() != "editmessagetext" and last is not None and now - last < 1.0 / per_chat
+        ):
+            self.flood_refusals += 1
+            wait = 1 if len(self._sent_times) >= overall else max(1, round(1.0 / per_chat))
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+        self._sent_times.append(now)
+        if method.lower() != "editmessagetext":
+            self._chat_last[chat] = now
 
     def hold_next(self, method: str) -> Hold:
         """Keep the next call of `method` waiting, so a test can kill the bot in the middle."""
@@ -363,6 +425,7 @@ class Emulator:
             return self.updates[:limit]
 
     def _store(self, chat_id: int, **fields: Any) -> ChatMessage:
+        self.delivered[chat_id] += 1
         message = ChatMessage(
             message_id=next(self.message_ids),
             chat_id=chat_id,
@@ -370,7 +433,8 @@ class Emulator:
             date=int(self.clock()),
             **fields,
         )
-        self.messages.setdefault(chat_id, []).append(message)
+        if self.keep_messages:
+            self.messages.setdefault(chat_id, []).append(message)
         message.raw = self._message_dict(message)
         return message
 

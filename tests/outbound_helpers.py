@@ -1,0 +1,112 @@
+"""Setting up audiences in bulk and waiting for the sender, for the outbound tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import announcements
+from bot.people import ensure_person
+from storage import delivery, queries
+from storage.models import Outbox, Person
+from storage.views import DeliveryCounts, Grant, PersonView, Role, Scope
+from tests.emulator.server import Emulator, SimUser
+
+
+async def followers(
+    sessions: async_sessionmaker[AsyncSession],
+    emulator: Emulator,
+    village: str,
+    count: int,
+    first_id: int,
+    now: datetime,
+    locale: str = "id",
+) -> list[SimUser]:
+    users = []
+    async with sessions() as session, session.begin():
+        for n in range(count):
+            user = emulator.user(first_id + n, f"Warga {n}", locale)
+            row = await ensure_person(session, user.id, user.first_name, None, locale, now)
+            assert row.id is not None
+            await queries.add_follow(session, row.id, village, now)
+            users.append(user)
+    return users
+
+
+async def queue_announcement(
+    sessions: async_sessionmaker[AsyncSession],
+    emulator: Emulator,
+    district_id: int,
+    text: str,
+    now: datetime,
+    *,
+    scope: Scope = Scope.DISTRICT,
+    codes: tuple[str, ...] = (),
+    author_telegram_id: int = 999_001,
+) -> int:
+    """A POKJA member's confirmed announcement, through the domain functions the wizard uses."""
+    emulator.user(author_telegram_id, "Pak POKJA", "id")
+    async with sessions() as session, session.begin():
+        row = await ensure_person(session, author_telegram_id, "Pak POKJA", None, "id", now)
+        assert row.id is not None
+        author = PersonView(
+            row.id, author_telegram_id, "Pak POKJA", "id", (Grant(Role.POKJA, district_id, None, None),)
+        )
+        draft = await announcements.start(session, author, district_id, now)
+        await announcements.set_body(session, author, draft.id, text)
+        await announcements.choose_scope(session, author, draft.id, scope)
+        for kode in codes:
+            await announcements.toggle_place(session, author, draft.id, kode)
+        if codes:
+            await announcements.finish_picking(session, author, draft.id)
+        queued = await announcements.confirm(session, author, draft.id, now)
+    return queued.id
+
+
+async def counts(sessions: async_sessionmaker[AsyncSession], broadcast_id: int) -> DeliveryCounts:
+    async with sessions() as session:
+        return await delivery.delivery_counts(session, broadcast_id)
+
+
+async def until(condition: Callable[[], object], within: float = 30, what: str = "") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await asyncio.sleep(0.05)
+
+
+async def until_delivered(
+    sessions: async_sessionmaker[AsyncSession], broadcast_id: int, within: float = 60
+) -> DeliveryCounts:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        now_counts = await counts(sessions, broadcast_id)
+        if now_counts.open == 0:
+            return now_counts
+        if loop.time() > deadline:
+            raise AssertionError(f"broadcast {broadcast_id} still open: {now_counts}")
+        await asyncio.sleep(0.1)
+
+
+async def unreachable_ids(sessions: async_sessionmaker[AsyncSession]) -> set[int]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Person.telegram_id).where(Person.unreachable_at.is_not(None))  # type: ignore[union-attr]
+        )
+        return set(rows.scalars())
+
+
+async def outbox_statuses(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    async with sessions() as session:
+        rows = await session.execute(select(Outbox.status))
+        out: dict[str, int] = {}
+        for status in rows.scalars():
+            out[status] = out.get(status, 0) + 1
+        return out
