@@ -54,7 +54,11 @@ async def queue_announcement(
         row = await ensure_person(session, author_telegram_id, "Pak POKJA", None, "id", now)
         assert row.id is not None
         author = PersonView(
-            row.id, author_telegram_id, "Pak POKJA", "id", (Grant(Role.POKJA, district_id, None, None),)
+            row.id,
+            author_telegram_id,
+            "Pak POKJA",
+            "id",
+            (Grant(Role.POKJA, district_id, None, None),),
         )
         draft = await announcements.start(session, author, district_id, now)
         await announcements.set_body(session, author, draft.id, text)

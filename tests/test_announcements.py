@@ -114,7 +114,9 @@ async def test_storms_blocked_users_and_dropped_connections(
         user.blocked = True
     emulator.limits = (30, 1)
     emulator.chaos = (0.05, 0.05, 0.05)
-    broadcast = await queue_announcement(sessions, emulator, district.id, "Musyawarah desa", clock())
+    broadcast = await queue_announcement(
+        sessions, emulator, district.id, "Musyawarah desa", clock()
+    )
     final = await until_delivered(sessions, broadcast, within=90)
     assert (final.sent, final.blocked, final.failed) == (65, 5, 0)
     for user in users:

@@ -14,14 +14,18 @@ from bot.config import Settings
 from storage.models import Proposal
 from storage.views import Role
 from tests.emulator.server import Emulator
+from tests.outbound_helpers import followers, queue_announcement, until, until_delivered
 from tests.people import Person
 from tests.seed import BLUMAH, invite, kendal, round_
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-async def start_process(settings: Settings, emulator: Emulator) -> asyncio.subprocess.Process:
+async def start_process(
+    settings: Settings, emulator: Emulator, **extra: str
+) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEST_")}
+    env.update(extra)
     env.update(
         BOT_TOKEN=settings.bot_token,
         DATABASE_URL=settings.database_url,
@@ -78,6 +82,36 @@ async def test_kill_mid_update_then_restart_loses_and_repeats_nothing(
             [proposal] = (await session.execute(select(Proposal))).scalars().all()
         assert (proposal.households, proposal.poor_households, proposal.step) == (120, 45, "budget")
         assert proposal.title == "Sumur bor RT 02"
+        assert not emulator.refusals
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_kill_mid_broadcast_duplicates_at_most_the_rows_in_flight(
+    settings, emulator, sessions
+):
+    """The documented bound: a crash re-sends at most OUTBOX_BATCH rows; nobody is missed."""
+    now = datetime.now(UTC)
+    district = await kendal(sessions, now)
+    users = await followers(sessions, emulator, BLUMAH, 300, 70_000, now)
+    batch = 10
+    env = {"SEND_RATE": "60", "OUTBOX_BATCH": str(batch), "OUTBOX_LEASE": "1"}
+    process = await start_process(settings, emulator, **env)
+    try:
+        broadcast = await queue_announcement(sessions, emulator, district.id, "Rapat", now)
+        await until(lambda: sum(emulator.delivered.values()) >= 100, within=60, what="100 sent")
+        process.kill()
+        await process.wait()
+        sent_before = sum(emulator.delivered.values())
+        assert sent_before < 300, "the broadcast finished before the kill; nothing was tested"
+        process = await start_process(settings, emulator, **env)
+        final = await until_delivered(sessions, broadcast, within=90)
+        assert final.sent == 300
+        copies = [emulator.delivered[u.id] for u in users]
+        assert min(copies) == 1  # nobody missed
+        assert sum(c - 1 for c in copies) <= batch  # duplicates bounded by the rows in flight
         assert not emulator.refusals
     finally:
         if process.returncode is None:
