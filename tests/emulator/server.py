@@ -124,6 +124,7 @@ class Emulator:
         self._random = random.Random(7)
         # Bulk mode: count deliveries per chat instead of keeping every message (benchmarks).
         self.keep_messages = True
+        self.any_chat = False  # bulk mode: every positive chat id is a known private chat
         self.delivered: Counter[int] = Counter()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -131,6 +132,7 @@ class Emulator:
     async def start(self) -> str:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/_stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -179,6 +181,17 @@ class Emulator:
                 except json.JSONDecodeError:
                     raise ApiError(400, f"Bad Request: can't parse {key} JSON object") from None
         return params
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """Not Telegram: what a benchmark in another process needs to know."""
+        return web.json_response(
+            {
+                "delivered": sum(self.delivered.values()),
+                "chats": len(self.delivered),
+                "duplicates": sum(n - 1 for n in self.delivered.values() if n > 1),
+                "flood_refusals": self.flood_refusals,
+            }
+        )
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -288,7 +301,9 @@ class Emulator:
         except (TypeError, ValueError):
             raise ApiError(400, "Bad Request: chat not found") from None
         if chat_id not in self.chats:
-            raise ApiError(400, "Bad Request: chat not found")
+            if not (self.any_chat and chat_id > 0):
+                raise ApiError(400, "Bad Request: chat not found")
+            self.chats[chat_id] = {"id": chat_id, "type": "private", "first_name": "Warga"}
         user = self.users.get(chat_id)
         if user is not None and user.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
