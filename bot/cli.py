@@ -37,6 +37,7 @@ INVALID_TEXT = {
         "this district has no villages: run `paket-bot regions import FILE.csv` first"
     ),
     "unknown_villages": N_("not villages of this district: {kode}"),
+    "reminder_offsets": N_("--reminders looks like 7d,3d,1d,3h (days, hours or minutes before)"),
     "csv_columns": N_("the CSV lacks the columns: {missing}"),
     "csv_row": N_("line {line} of the CSV has an empty code or name or an unknown level"),
     "csv_one_district": N_("the CSV must hold exactly one kabupaten or kota row (found {found})"),
@@ -213,6 +214,7 @@ def cmd_round_open(settings: Settings, args: argparse.Namespace) -> int:
             utcnow(),
             ceiling=ceiling,
             villages=villages,
+            reminder_offsets=args.reminders,
             actor_label="cli",
         )
 
@@ -321,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     opn.add_argument("--ceiling", help=_("most a proposal may ask, in Rupiah, e.g. '500 juta'"))
     opn.add_argument("--villages", help=_("comma-separated village codes (default: all)"))
+    opn.add_argument(
+        "--reminders", help=_("reminder lead times, e.g. 7d,3d,1d,3h (default: REMINDER_OFFSETS)")
+    )
     opn.add_argument("--district", help=_("district code, needed only with several districts"))
     opn.set_defaults(func=cmd_round_open)
 

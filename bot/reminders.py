@@ -22,7 +22,7 @@ from storage.models import Broadcast
 from storage.views import PersonView, RoundView
 
 DEFAULT_OFFSETS = "7d,3d,1d,3h"
-_OFFSET_RE = re.compile(r"^(\d{1,3})([dhm])$")
+_OFFSET_RE = re.compile(r"^(\d{1,6})([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 

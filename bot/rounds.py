@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import announcements, audit
 from bot.errors import Invalid
 from bot.money import PROPOSAL_CAP
+from bot.reminders import parse_offsets
 from storage import queries
 from storage.models import ProposalCounter, Round, RoundVillage
 from storage.views import DistrictView, RoundView
@@ -24,6 +25,7 @@ async def open_round(
     *,
     ceiling: int | None = None,
     villages: list[str] | None = None,
+    reminder_offsets: str | None = None,
     actor_id: int | None = None,
     actor_label: str = "",
 ) -> RoundView:
@@ -36,6 +38,10 @@ async def open_round(
         raise Invalid("deadline_past")
     if ceiling is not None and not (0 < ceiling <= PROPOSAL_CAP):
         raise Invalid("ceiling_range")
+    if reminder_offsets is not None:
+        reminder_offsets = ",".join(
+            f"{int(o.total_seconds() // 60)}m" for o in parse_offsets(reminder_offsets)
+        )
     known = await queries.villages_of(session, district.id)
     if not known:
         raise Invalid("no_villages")
@@ -53,6 +59,7 @@ async def open_round(
         year=year,
         submission_deadline=submission_deadline,
         ceiling=ceiling,
+        reminder_offsets=reminder_offsets,
         opened_at=now,
     )
     session.add(row)

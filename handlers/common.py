@@ -87,8 +87,15 @@ async def home_text(session: AsyncSession, person: PersonView, now: datetime) ->
         commands.append(_("/new: write a new proposal"))
     if facts.has_proposals or facts.committees:
         commands.append(_("/drafts: your drafts and proposals"))
+    if facts.desks:
+        commands += [
+            _("/umumkan: send an announcement"),
+            _("/poster: a village's campaign poster"),
+            _("/pengingat: who read the deadline reminders"),
+        ]
     commands += [
         _("/desa: follow your village and hear its announcements"),
+        _("/pengumuman: recent announcements"),
         _("/language: change the language"),
         _("/help: this overview"),
     ]

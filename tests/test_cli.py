@@ -134,3 +134,12 @@ def test_round_and_invite_refusals(tmp_path: Path) -> None:
         tmp_path, "invite", "--role", "pakem", "--village", "33.24.01.2001", DEFAULT_LOCALE="en"
     )
     assert "no round is open for submissions" in english.stderr
+
+
+def test_round_reminder_offsets(tmp_path: Path) -> None:
+    run(tmp_path, "regions", "import", str(KENDAL_CSV))
+    base = ("round", "open", "--name", "x", "--submission-deadline", "2030-01-01")
+    out = run(tmp_path, *base, "--reminders", "7x")
+    assert out.returncode == 1 and "--reminders berbentuk 7d,3d,1d,3h" in out.stderr
+    out = run(tmp_path, *base, "--reminders", "2d, 5h")
+    assert out.returncode == 0, out.stderr
