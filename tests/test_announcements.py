@@ -17,7 +17,7 @@ from tests.outbound_helpers import (
     until,
     until_delivered,
 )
-from tests.seed import BLUMAH, PLANTUNGAN, invite, kendal
+from tests.seed import BLUMAH, PLANTUNGAN, invite, kendal, round_
 
 HEAD_ID = "Pengumuman POKJA Kabupaten Kendal"
 HEAD_EN = "Announcement from the POKJA of Kabupaten Kendal"
@@ -150,3 +150,19 @@ async def test_failed_chat_is_not_retried(bot, sessions, clock, emulator):
     assert (final.sent, final.failed) == (2, 1)
     assert (await counts(sessions, broadcast)).failed == 1
     emulator.refusals.clear()
+
+
+async def test_opening_a_round_is_told_to_followers_in_their_language(
+    bot, person, sessions, clock, emulator
+):
+    district = await kendal(sessions, clock())
+    await bot()
+    ani, bob = person("Ani", "id"), person("Bob", "en")
+    await ani.send(f"/start v_{BLUMAH}")
+    await bob.send(f"/start v_{PLANTUNGAN}")
+    await round_(sessions, district, clock(), days=20, name="Tahap 1 2026")
+    await until(lambda: got(ani, "dibuka") and got(bob, "is open"), what="the round event")
+    assert got(ani, "Tahap 1 2026</b>") == 0  # HTML parsed, not shown
+    assert "22 November 2026" in ani.chat[-1].text and "WIB" in ani.chat[-1].text
+    assert "November 22, 2026" in bob.chat[-1].text or "22 November 2026" in bob.chat[-1].text
+    assert not emulator.refusals
