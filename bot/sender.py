@@ -242,15 +242,11 @@ class Sender:
     async def _send(self, chat_id: int, message: OutMessage) -> int:
         if self.limiter is not None:
             await self.limiter.acquire()
-        if message.media_kind == "photo":
-            sent = await self.bot.send_photo(
-                chat_id,
-                message.file_id or "",
-                caption=message.text or None,
-                reply_markup=message.markup,
+        if message.media_kind in ("photo", "document"):
+            send_file = (
+                self.bot.send_photo if message.media_kind == "photo" else self.bot.send_document
             )
-        elif message.media_kind == "document":
-            sent = await self.bot.send_document(
+            sent = await send_file(
                 chat_id,
                 message.file_id or "",
                 caption=message.text or None,

@@ -135,27 +135,22 @@ def counts_line(counts: DeliveryCounts) -> str:
 
 
 def progress_text(broadcast: BroadcastView, counts: DeliveryCounts, eta: float | None) -> str:
+    figures = {
+        "id": broadcast.id,
+        "sent": _num(counts.sent),
+        "total": _num(counts.total),
+        "blocked": _num(counts.blocked),
+        "failed": _num(counts.failed),
+    }
     if counts.open == 0:
         return _(
             "✅ Announcement #{id} delivered.\nSent {sent} of {total}; {blocked} blocked, "
             "{failed} failed."
-        ).format(
-            id=broadcast.id,
-            sent=_num(counts.sent),
-            total=_num(counts.total),
-            blocked=_num(counts.blocked),
-            failed=_num(counts.failed),
-        )
+        ).format(**figures)
     text = _(
         "📤 Sending announcement #{id}\nSent: {sent} / {total}\nBlocked: {blocked}\n"
         "Failed: {failed}"
-    ).format(
-        id=broadcast.id,
-        sent=_num(counts.sent),
-        total=_num(counts.total),
-        blocked=_num(counts.blocked),
-        failed=_num(counts.failed),
-    )
+    ).format(**figures)
     if eta is not None:
         text += "\n" + _("Time left: {eta}").format(eta=duration(eta))
     return text

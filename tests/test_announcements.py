@@ -166,3 +166,21 @@ async def test_opening_a_round_is_told_to_followers_in_their_language(
     assert "22 November 2026" in ani.chat[-1].text and "WIB" in ani.chat[-1].text
     assert "November 22, 2026" in bob.chat[-1].text or "22 November 2026" in bob.chat[-1].text
     assert not emulator.refusals
+
+
+async def test_photo_announcement_keeps_its_caption(bot, person, sessions, clock, emulator):
+    district = await kendal(sessions, clock())
+    await bot()
+    code = await invite(sessions, district, Role.POKJA, clock())
+    pak, ani = person("Pak Harto", "id"), person("Ani", "en")
+    await pak.send(f"/start {code}")
+    await ani.send(f"/start v_{BLUMAH}")
+    await pak.send("/umumkan")
+    photo = await pak.send_photo(caption="Peta lokasi pembangunan jalan")
+    await pak.press("🏙 Seluruh kabupaten")
+    assert pak.saw("sampai ke 2 orang")
+    await pak.press("📤 Kirim ke 2 orang")
+    await until(lambda: any(m.kind == "photo" for m in ani.chat), what="the photo")
+    [shown] = [m for m in ani.chat if m.kind == "photo"]
+    assert shown.file_id == photo and HEAD_EN in shown.text and "Peta lokasi" in shown.text
+    assert not emulator.refusals
