@@ -225,6 +225,24 @@ def router() -> Router:
         await state.clear()
         await message.answer(_("The announcement draft is kept. /umumkan continues it."))
 
+    @r.message(Announcing.active, Command("back", "kembali"))
+    async def cmd_back(
+        message: Message, state: FSMContext, session: AsyncSession, person: PersonView
+    ) -> None:
+        view = await announcements.current(session, person)
+        if view is None:
+            await state.clear()
+            await message.answer(_("There is no announcement draft. /umumkan starts one."))
+            return
+        if view.step in ("review", "pick"):
+            view = await announcements.edit_audience(session, person, view.id)
+        elif view.step == "audience":
+            view = await announcements.edit_body(session, person, view.id)
+        else:
+            await message.answer(_("This is the first step. /cancel leaves and keeps the draft."))
+            return
+        await show(message, session, person, view)
+
     @r.message(Announcing.active, F.text & ~F.text.startswith("/"))
     async def on_text(
         message: Message, state: FSMContext, session: AsyncSession, person: PersonView

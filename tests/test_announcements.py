@@ -61,6 +61,17 @@ async def test_announcement_to_chosen_villages_reaches_exactly_their_followers(
     assert any(label.startswith("✅ Blumah") for label in pak.button_labels())
     await pak.press("✔ Selesai")
     assert pak.saw("Beginilah tampilannya")
+    await pak.send("/back")
+    assert pak.saw("Siapa yang menerimanya?")
+    await pak.send("/back")
+    assert pak.saw("Teks saat ini:")
+    await pak.send("/back")
+    assert pak.saw("Ini langkah pertama")
+    await pak.send("Rapat warga Jumat 19.00 di balai desa <penting> & terbuka")
+    await pak.press("🏡 Desa pilihan")
+    assert pak.saw("Desa: Blumah")  # the villages chosen before are kept
+    await pak.press("✔ Selesai (1 dipilih)")
+    assert pak.saw("Beginilah tampilannya")
     assert pak.saw("<penting> & terbuka")  # shown as typed, not parsed as HTML
     assert pak.saw("sampai ke 2 orang")  # Ani and Bob; Dedi paused, Citra elsewhere
     # A restart before confirming loses nothing: the draft row is the state.
