@@ -16,7 +16,20 @@ from storage.views import Grant, PersonView, ProposalView, Role, RoundView
 from tests.seed import BLUMAH, PLANTUNGAN, kendal, round_
 
 NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
-DOMAIN = ["policy", "proposals", "money", "people", "rounds", "regions", "home", "audit", "errors"]
+DOMAIN = [
+    "policy",
+    "proposals",
+    "money",
+    "people",
+    "rounds",
+    "regions",
+    "home",
+    "audit",
+    "errors",
+    "announcements",
+    "reminders",
+    "follows",
+]
 
 
 @pytest.mark.parametrize("module", DOMAIN)
