@@ -170,6 +170,17 @@ async def picker(
     return {"text": text, "reply_markup": builder.as_markup()}
 
 
+async def draft_or_say(
+    message: Message, state: FSMContext, session: AsyncSession, person: PersonView
+) -> BroadcastView | None:
+    """The author's draft; when it is gone (sent, discarded elsewhere), say so and leave."""
+    view = await announcements.current(session, person)
+    if view is None:
+        await state.clear()
+        await message.answer(_("There is no announcement draft. /umumkan starts one."))
+    return view
+
+
 def districts_keyboard(names: list[tuple[int, str]]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for district_id, name in names:
@@ -229,10 +240,8 @@ def router() -> Router:
     async def cmd_back(
         message: Message, state: FSMContext, session: AsyncSession, person: PersonView
     ) -> None:
-        view = await announcements.current(session, person)
+        view = await draft_or_say(message, state, session, person)
         if view is None:
-            await state.clear()
-            await message.answer(_("There is no announcement draft. /umumkan starts one."))
             return
         if view.step in ("review", "pick"):
             view = await announcements.edit_audience(session, person, view.id)
@@ -247,10 +256,8 @@ def router() -> Router:
     async def on_text(
         message: Message, state: FSMContext, session: AsyncSession, person: PersonView
     ) -> None:
-        view = await announcements.current(session, person)
+        view = await draft_or_say(message, state, session, person)
         if view is None:
-            await state.clear()
-            await message.answer(_("There is no announcement draft. /umumkan starts one."))
             return
         if view.step == "pick" and view.scope == Scope.VILLAGES:
             await village_search(message, session, view)
@@ -258,10 +265,11 @@ def router() -> Router:
         await body(message, session, person, view, message.text, None, None)
 
     @r.message(Announcing.active, F.photo | F.document)
-    async def on_media(message: Message, session: AsyncSession, person: PersonView) -> None:
-        view = await announcements.current(session, person)
+    async def on_media(
+        message: Message, state: FSMContext, session: AsyncSession, person: PersonView
+    ) -> None:
+        view = await draft_or_say(message, state, session, person)
         if view is None:
-            await message.answer(_("There is no announcement draft. /umumkan starts one."))
             return
         if message.photo:
             kind, file_id = "photo", message.photo[-1].file_id
