@@ -273,3 +273,49 @@ async def queue_event(
         row.status = "done"
         row.finished_at = now
     return row.id
+
+
+async def notify(
+    session: AsyncSession,
+    district_id: int,
+    template: str,
+    params: dict[str, Any],
+    recipients: Sequence[tuple[int, int, str | None]],
+    now: datetime,
+) -> int:
+    """A domain event told to named people (person_id, chat_id, village) through the outbox.
+
+    Unlike announcements, these are about the person's own work and ignore /berhenti.
+    """
+    if not recipients:
+        return 0
+    row = Broadcast(
+        district_id=district_id,
+        kind="event",
+        status="queued",
+        step="queued",
+        template=template,
+        params=json.dumps(params, ensure_ascii=False, default=str),
+        audience=json.dumps({"scope": "people"}),
+        created_at=now,
+        queued_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    row.total = await delivery.queue_people(
+        session, row.id, [(pid, chat, village, None) for pid, chat, village in recipients], now
+    )
+    return row.total
+
+
+async def extend_event(
+    session: AsyncSession, broadcast_id: int, district_id: int, scope: Scope, now: datetime
+) -> int:
+    """Add a further audience to a queued event; people already in it are not queued twice."""
+    row = await session.get(Broadcast, broadcast_id)
+    assert row is not None
+    row.total = await delivery.queue_audience(session, broadcast_id, district_id, scope, (), now)
+    if row.total and row.status == "done":
+        row.status, row.finished_at = "queued", None
+    return row.total

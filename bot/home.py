@@ -61,7 +61,7 @@ async def home(session: AsyncSession, person: PersonView, now: datetime) -> Home
                 village,
                 kecamatan,
                 drafts=sum(1 for p in mine if p.status == "draft"),
-                submitted=sum(1 for p in mine if p.status == "submitted"),
+                submitted=sum(1 for p in mine if p.status != "draft"),
             )
         )
     desks = []

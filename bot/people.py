@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
-from bot.errors import Invalid, NotFound
+from bot.errors import Invalid, NotAllowed, NotFound
 from bot.i18n import normalize_locale
 from storage import queries
 from storage.models import Invite, Person, RoleGrant
-from storage.views import DistrictView, Role
+from storage.views import DistrictView, PersonView, Role
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
@@ -204,4 +204,30 @@ async def redeem_invite(
     )
     return Redeemed(
         Role(invite.role), invite.district_id, invite.village_kode, invite.round_id, already
+    )
+
+
+async def invite_by(
+    session: AsyncSession,
+    person: PersonView,
+    district_id: int,
+    role: Role,
+    now: datetime,
+    *,
+    village_kode: str | None = None,
+    days: int = 7,
+) -> CreatedInvite:
+    """An invite made in the bot by a POKJA member: POKJA colleagues or a village's PAKEM."""
+    from bot.review import guard_pokja
+
+    await guard_pokja(
+        session, person, district_id, f"invite.{role.value}", f"district:{district_id}", now
+    )
+    if role not in (Role.POKJA, Role.PAKEM):
+        raise NotAllowed("not_allowed")
+    district = await queries.district_by_id(session, district_id)
+    if district is None:
+        raise NotFound()
+    return await create_invite(
+        session, district, role, now, days=days, village_kode=village_kode, created_by=person.id
     )

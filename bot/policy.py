@@ -12,6 +12,14 @@ from bot.errors import Locked, NotAllowed
 from bot.money import PROPOSAL_CAP
 from storage.views import PersonView, ProposalView, Role, RoundView
 
+DRAFT = "draft"
+SUBMITTED = "submitted"  # waiting for review, or back in review after an upheld objection
+REVISION = "revision"
+REJECTED = "rejected"
+CANDIDATE = "candidate"
+WINNER = "winner"
+DECISIONS = (REVISION, REJECTED, CANDIDATE)
+
 TITLE_MAX = 200
 TEXT_MAX = 3000
 LINE_ITEM_MAX = 120
@@ -48,13 +56,23 @@ def require_can_view(person: PersonView, proposal: ProposalView) -> None:
 
 
 def require_can_edit(
-    person: PersonView, author_id: int, status: str, round_: RoundView, now: datetime
+    person: PersonView,
+    author_id: int,
+    status: str,
+    round_: RoundView,
+    now: datetime,
+    revision_deadline: datetime | None = None,
 ) -> None:
     if author_id != person.id:
         raise NotAllowed("not_yours")
     if person.pakem_of(round_.id) is None:
         raise NotAllowed("not_pakem")
-    if status != "draft":
+    if status == REVISION:
+        # A revision asked by the POKJA runs to its own deadline, past the submission one.
+        if revision_deadline is not None and now < revision_deadline:
+            return
+        raise Locked("revision_over", deadline=revision_deadline, zone=round_.timezone)
+    if status != DRAFT:
         raise Locked("submitted")
     if not round_.submission_open(now):
         raise Locked("deadline", deadline=round_.submission_deadline, zone=round_.timezone)
@@ -64,6 +82,37 @@ def require_pokja(person: PersonView, district_id: int) -> None:
     """District work (posters, and later reviews and announcements) is for its POKJA and admins."""
     if not (person.has(Role.POKJA, district_id) or person.has(Role.ADMIN, district_id)):
         raise NotAllowed("not_pokja")
+
+
+def require_admin(person: PersonView, district_id: int) -> None:
+    """Unmasking an anonymous objector is for the district's admins alone."""
+    if not person.has(Role.ADMIN, district_id):
+        raise NotAllowed("not_admin")
+
+
+def require_decision(status: str, decision: str, round_: RoundView, now: datetime) -> None:
+    """Which review decision fits the proposal's state and the round's phase."""
+    if decision not in DECISIONS:
+        raise NotAllowed("not_allowed")
+    if status != SUBMITTED:
+        raise Locked("decided", status=status)
+    if decision == CANDIDATE and round_.candidates_published_at is not None:
+        raise Locked("candidates_published", when=round_.candidates_published_at)
+
+
+def require_can_finalize(
+    status: str, open_objections: list[str], round_: RoundView, now: datetime
+) -> None:
+    """A candidate becomes a winner only after its window closed and every objection is
+    answered."""
+    if status != CANDIDATE:
+        raise Locked("not_candidate", status=status)
+    if round_.clarify_end is None or round_.candidates_published_at is None:
+        raise Locked("window_not_held")
+    if now < round_.clarify_end:
+        raise Locked("window_still_open", until=round_.clarify_end, zone=round_.timezone)
+    if open_objections:
+        raise Locked("objections_open", numbers=", ".join(open_objections))
 
 
 def require_pokja_somewhere(person: PersonView) -> None:

@@ -153,7 +153,7 @@ async def _editable(
     if row is None:
         raise NotFound()
     round_ = await _round(session, row.round_id)
-    policy.require_can_edit(person, row.author_id, row.status, round_, now)
+    policy.require_can_edit(person, row.author_id, row.status, round_, now, row.revision_deadline)
     return Draft(row, round_)
 
 
@@ -597,17 +597,20 @@ async def submit(
     limit = policy.over_ceiling(view)
     if limit is not None:
         raise Invalid("over_ceiling", limit=limit, total=view.total)
-    district = await session.get(District, draft.round.district_id)
-    assert district is not None
-    seq = await queries.next_proposal_number(session, district.id or 0, draft.round.year)
-    row.number = f"{district.prefix}-{draft.round.year}-{seq:03d}"
-    row.status = "submitted"
+    resubmitted = row.status == policy.REVISION
+    if row.number is None:
+        district = await session.get(District, draft.round.district_id)
+        assert district is not None
+        seq = await queries.next_proposal_number(session, district.id or 0, draft.round.year)
+        row.number = f"{district.prefix}-{draft.round.year}-{seq:03d}"
+    row.status = policy.SUBMITTED
     row.submitted_at = now
     row.updated_at = now
+    row.version += 1
     await session.flush()
     audit.record(
         session,
-        "proposal.submit",
+        "proposal.resubmit" if resubmitted else "proposal.submit",
         at=now,
         actor_id=person.id,
         subject=f"proposal:{row.id}",
@@ -633,7 +636,9 @@ async def my_proposals(session: AsyncSession, person: PersonView) -> list[Propos
 
 
 def is_locked(view: ProposalView, now: datetime) -> bool:
-    return view.status != "draft" or not view.round.submission_open(now)
+    if view.status == policy.REVISION:
+        return view.revision_deadline is None or now >= view.revision_deadline
+    return view.status != policy.DRAFT or not view.round.submission_open(now)
 
 
 __all__ = ["Locked", "Step"]

@@ -1,19 +1,22 @@
-"""Opening funding rounds."""
+"""Rounds: opening them, their calendar and feasibility checklist."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit
-from bot.errors import Invalid
+from bot.errors import Invalid, Locked, NotFound
 from bot.money import PROPOSAL_CAP
 from bot.reminders import parse_offsets
-from storage import queries
+from storage import delivery, queries
 from storage.models import ProposalCounter, Round, RoundVillage
-from storage.views import DistrictView, RoundView
+from storage.views import DistrictView, PersonView, RoundView
 
 
 async def open_round(
@@ -91,3 +94,245 @@ async def open_round(
         now,
     )
     return await queries.round_view(session, row)
+
+
+# -- the calendar ------------------------------------------------------------------------------
+
+# In calendar order; each date must come after the one before it (when both are set).
+CALENDAR = (
+    "submission_deadline",
+    "review_start",
+    "review_end",
+    "clarify_start",
+    "clarify_end",
+    "final_at",
+)
+# Who hears that a date moved: the committees, the POKJA, or everyone following the district.
+AFFECTS = {
+    "submission_deadline": "committees",
+    "review_start": "committees",
+    "review_end": "committees",
+    "clarify_start": "district",
+    "clarify_end": "district",
+    "final_at": "district",
+}
+ENDS = {"submission_deadline", "review_end", "clarify_end"}
+
+
+def check_order(dates: dict[str, datetime | None]) -> None:
+    previous: tuple[str, datetime] | None = None
+    for name in CALENDAR:
+        moment = dates.get(name)
+        if moment is None:
+            continue
+        if previous is not None and moment <= previous[1]:
+            raise Invalid("calendar_order", field=name, before=previous[0], when=previous[1])
+        previous = (name, moment)
+
+
+async def set_date(
+    session: AsyncSession,
+    person: PersonView,
+    round_id: int,
+    name: str,
+    moment: datetime,
+    now: datetime,
+) -> RoundView:
+    """Move one date of the calendar, tell the people it affects; reminders follow by
+    themselves because their keys include the deadline."""
+    from bot.review import guard_pokja
+
+    row = await session.get(Round, round_id)
+    if row is None:
+        raise NotFound()
+    await guard_pokja(session, person, row.district_id, "round.calendar", f"round:{round_id}", now)
+    if name not in CALENDAR:
+        raise Invalid("option")
+    if moment.tzinfo is None:
+        raise Invalid("naive_deadline")
+    old = getattr(row, name)
+    if moment <= now and moment != old:
+        raise Invalid("date_past")
+    if name == "clarify_start" and row.candidates_published_at is not None:
+        raise Locked("candidates_published", when=row.candidates_published_at)
+    dates = {field: getattr(row, field) for field in CALENDAR}
+    dates[name] = moment
+    check_order(dates)
+    setattr(row, name, moment)
+    audit.record(
+        session,
+        "round.calendar",
+        at=now,
+        actor_id=person.id,
+        subject=f"round:{round_id}",
+        field=name,
+        old=old.isoformat() if old else None,
+        new=moment.isoformat(),
+    )
+    await session.flush()
+    params = {"round": row.name, "field": name, "old": old, "new": moment}
+    if AFFECTS[name] == "district":
+        await announcements.queue_event(session, row.district_id, "calendar_changed", params, now)
+    else:
+        await _tell_committees(session, row, params, now)
+    return await queries.round_view(session, row)
+
+
+async def _tell_committees(
+    session: AsyncSession, row: Round, params: dict[str, Any], now: datetime
+) -> None:
+    from storage import review as store
+
+    people = {
+        p.id: (p.id or 0, p.telegram_id, village)
+        for p, village in await store.round_pakem(session, row.id or 0)
+    }
+    for p in await store.district_staff(session, row.district_id):
+        people.setdefault(p.id, (p.id or 0, p.telegram_id, None))
+    await announcements.notify(
+        session, row.district_id, "calendar_changed", params, list(people.values()), now
+    )
+
+
+async def set_checklist(
+    session: AsyncSession, person: PersonView, round_id: int, items: list[str], now: datetime
+) -> RoundView:
+    from bot.review import guard_pokja
+
+    row = await session.get(Round, round_id)
+    if row is None:
+        raise NotFound()
+    await guard_pokja(session, person, row.district_id, "round.checklist", f"round:{round_id}", now)
+    cleaned = [i.strip()[:80] for i in items if i.strip()]
+    if not cleaned:
+        raise Invalid("checklist_empty")
+    if len(cleaned) > 15:
+        raise Invalid("checklist_long", max=15)
+    row.checklist = json.dumps(cleaned, ensure_ascii=False)
+    audit.record(
+        session,
+        "round.checklist",
+        at=now,
+        actor_id=person.id,
+        subject=f"round:{round_id}",
+        items=cleaned,
+    )
+    await session.flush()
+    return await queries.round_view(session, row)
+
+
+async def set_swadaya_min(
+    session: AsyncSession, person: PersonView, round_id: int, percent: int, now: datetime
+) -> RoundView:
+    from bot.review import guard_pokja
+
+    row = await session.get(Round, round_id)
+    if row is None:
+        raise NotFound()
+    await guard_pokja(session, person, row.district_id, "round.swadaya", f"round:{round_id}", now)
+    if not 0 <= percent <= 100:
+        raise Invalid("percent_range")
+    old, row.swadaya_min_pct = row.swadaya_min_pct, percent
+    audit.record(
+        session,
+        "round.swadaya",
+        at=now,
+        actor_id=person.id,
+        subject=f"round:{round_id}",
+        old=old,
+        new=percent,
+    )
+    await session.flush()
+    return await queries.round_view(session, row)
+
+
+@dataclass(frozen=True)
+class VillageStatus:
+    kode: str
+    name: str
+    members: int
+    drafts: int
+    submitted: int
+    reminders_read: int
+
+
+async def village_status(
+    session: AsyncSession, person: PersonView, round_id: int, now: datetime
+) -> list[VillageStatus]:
+    """Per village: committee size, drafts, proposals past draft, members who read a reminder."""
+    from bot.review import guard_pokja
+    from storage import review as store
+
+    round_ = await queries.round_by_id(session, round_id)
+    if round_ is None:
+        raise NotFound()
+    await guard_pokja(
+        session, person, round_.district_id, "round.villages", f"round:{round_id}", now
+    )
+    members: dict[str, int] = {}
+    for _, village in await store.round_pakem(session, round_id):
+        members[village] = members.get(village, 0) + 1
+    drafts, submitted = await store.proposal_counts(session, round_id)
+    read: dict[str, int] = {}
+    for receipt in await delivery.reminder_receipts(session, round_.district_id):
+        if receipt.acked_at is not None and receipt.village_kode:
+            read[receipt.village_kode] = read.get(receipt.village_kode, 0) + 1
+    names = await store.village_names(
+        session, sorted(await queries.round_villages(session, round_id))
+    )
+    return [
+        VillageStatus(
+            kode,
+            name,
+            members.get(kode, 0),
+            drafts.get(kode, 0),
+            submitted.get(kode, 0),
+            read.get(kode, 0),
+        )
+        for kode, name in names
+    ]
+
+
+def parse_date(text: str, zone: str, *, end_of_day: bool) -> datetime:
+    """ "31-12-2026", "31/12/2026 17:00", "2026-12-31" in the district's zone. A bare day means
+    its last minute for deadlines and its first for openings."""
+    import re
+    from datetime import time
+    from zoneinfo import ZoneInfo
+
+    cleaned = " ".join((text or "").replace("/", "-").replace(".", "-").split())
+    match = re.fullmatch(r"(\d{1,4})-(\d{1,2})-(\d{1,4})(?:\s+(\d{1,2})[:\-](\d{2}))?", cleaned)
+    if not match:
+        raise Invalid("date_format")
+    a, month, c, hour, minute = match.groups()
+    year, day = (int(a), int(c)) if len(a) == 4 else (int(c), int(a))
+    try:
+        if hour is not None:
+            moment = datetime(year, int(month), day, int(hour), int(minute))
+        else:
+            moment = datetime.combine(
+                datetime(year, int(month), day).date(), time(23, 59) if end_of_day else time(0, 0)
+            )
+    except ValueError:
+        raise Invalid("date_format") from None
+    if not 2000 <= year <= 2100:
+        raise Invalid("date_format")
+    return moment.replace(tzinfo=ZoneInfo(zone))
+
+
+async def open_round_by(
+    session: AsyncSession,
+    person: PersonView,
+    district_id: int,
+    name: str,
+    submission_deadline: datetime,
+    now: datetime,
+) -> RoundView:
+    """Opening a round from the bot: the CLI's rules, with the POKJA's authority checked."""
+    from bot.review import guard_pokja
+
+    await guard_pokja(session, person, district_id, "round.open", f"district:{district_id}", now)
+    district = await queries.district_by_id(session, district_id)
+    if district is None:
+        raise NotFound()
+    return await open_round(session, district, name, submission_deadline, now, actor_id=person.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import announce, common, errors, proposal, villages
+from handlers import announce, common, desk, errors, objections, proposal, review, villages
 
 
 def build_root_router() -> Router:
@@ -14,6 +14,9 @@ def build_root_router() -> Router:
         common.group_router(),
         common.router(),
         announce.router(),
+        review.router(),
+        desk.router(),
+        objections.router(),
         villages.router(),
         proposal.router(),
         proposal.fallback_router(),

@@ -62,3 +62,58 @@ class AckCb(CallbackData, prefix="k"):
     """ "Read" under a reminder: the outbox row it acknowledges."""
 
     id: int
+
+
+class QueueCb(CallbackData, prefix="q"):
+    """The review queue of a round with its filters. pick: "" the list, v/s/a choose a village,
+    status or activity filter."""
+
+    round: int
+    village: str = ""
+    status: str = ""
+    activity: str = ""
+    page: int = 0
+    pick: str = ""
+
+
+class RevCb(CallbackData, prefix="rv"):
+    """A reviewer's button on one proposal; `v` is the version the view showed.
+
+    action: o=open, a=attachments, c=checklist, m=pick item (arg=index), k=mark (arg=index:value),
+    V=start field verification, S=save it, X=discard it, d=decide (arg=decision),
+    n=revision days (arg=days), f=name winner, t=timeline, j=objections.
+    """
+
+    action: str
+    id: int
+    v: int = 0
+    arg: str = ""
+
+
+class ObjCb(CallbackData, prefix="o"):
+    """Objections. n=new against a candidate (id=proposal), R=round, V=village (arg=kode),
+    C=candidate (id=proposal), K=category, E=evidence done, I=identity (arg n|a), F=file,
+    B=back, x=discard; r=committee reply, o=open (POKJA), u=uphold, d=dismiss, M=unmask."""
+
+    action: str
+    id: int = 0
+    arg: str = ""
+
+
+class DeskCb(CallbackData, prefix="c"):
+    """/round and the POKJA desk. action: s=show round, e=edit date (arg=field), v=villages,
+    k=checklist, t=toggle default item (arg), +=add item, p=self-help minimum, n=new round,
+    C=candidates preview, P=publish candidates (arg=stamp), W=winners preview,
+    Q=publish winners (arg=stamp), x=exports, q=review queue, o=objections."""
+
+    action: str
+    id: int = 0
+    arg: str = ""
+
+
+class InviteCb(CallbackData, prefix="i"):
+    """/undang: p=POKJA invite (id=district), k=PAKEM: choose a village, v=village (arg=kode)."""
+
+    action: str
+    id: int = 0
+    arg: str = ""

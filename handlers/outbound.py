@@ -13,7 +13,7 @@ from bot import i18n as fmt
 from bot.reminders import item_payload
 from bot.sender import OutMessage
 from bot.text import join_blocks, q
-from handlers.callbacks import AckCb
+from handlers.callbacks import AckCb, ObjCb
 from storage.views import BroadcastView, ClaimedRow, DeliveryCounts, VillageCounts
 
 
@@ -45,6 +45,8 @@ class OutboundRenderer:
                 return [announcement(broadcast)]
             if broadcast.kind == "reminder":
                 return [reminder(row)]
+            if broadcast.template in ("candidates", "winners"):
+                return results(broadcast)
             return [event(broadcast)]
 
     def progress(
@@ -93,9 +95,148 @@ def event(broadcast: BroadcastView) -> OutMessage:
             when=fmt.when(deadline, ZoneInfo(broadcast.timezone), get_i18n().current_locale),
         )
         return OutMessage(text)
-    return OutMessage(
+    return review_event(broadcast) or OutMessage(
         _("📣 News from the POKJA of {district}.").format(district=q(broadcast.district_name))
     )
+
+
+def _keyboard(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=t, callback_data=d)] for t, d in rows]
+    )
+
+
+def results(broadcast: BroadcastView) -> list[OutMessage]:
+    """Candidates or winners, split into messages by village; objection buttons go last."""
+    from handlers.review_text import candidates_blocks, winners_blocks
+
+    p = broadcast.params
+    if broadcast.template == "candidates":
+        blocks = candidates_blocks(p, broadcast.district_name, broadcast.timezone)
+    else:
+        blocks = winners_blocks(p, broadcast.district_name)
+    chunks = join_blocks(blocks)
+    messages = [OutMessage(chunk) for chunk in chunks]
+    if broadcast.template == "candidates":
+        buttons = [
+            (
+                _("⚖️ Object to {number}").format(number=e["number"]),
+                ObjCb(action="n", id=int(e["id"])).pack(),
+            )
+            for g in p["groups"]
+            for e in g["entries"]
+        ]
+        # Telegram allows 100 buttons per message; /keberatan covers any beyond.
+        messages[-1] = OutMessage(messages[-1].text, markup=_keyboard(buttons[:90]))
+    return messages
+
+
+def review_event(broadcast: BroadcastView) -> OutMessage | None:
+    """Messages about one proposal or objection to the people concerned."""
+    from handlers.review_text import category_label, field_label, outcome_label, proposal_status
+
+    p = broadcast.params
+    zone = ZoneInfo(broadcast.timezone)
+    loc = _current_locale()
+    t = broadcast.template
+    if t == "decision":
+        lines = [
+            _("🏛 The POKJA decided on your proposal <b>{number}</b> {title}: {decision}.").format(
+                number=q(p.get("number")),
+                title=q(p.get("title")),
+                decision=proposal_status(str(p.get("decision"))),
+            ),
+            _("Reason: {reason}").format(reason=q(p.get("reason"))),
+        ]
+        if p.get("decision") == "revision" and p.get("deadline"):
+            lines.append(
+                _(
+                    "You can change it until {when}: open it with /drafts, correct what is asked, "
+                    "and submit it again."
+                ).format(when=fmt.when(datetime.fromisoformat(str(p["deadline"])), zone, loc))
+            )
+        return OutMessage("\n".join(lines))
+    if t == "objection_to_committee":
+        text = "\n".join(
+            [
+                _("⚖️ A resident objected to your proposal <b>{number}</b> {title}.").format(
+                    number=q(p.get("proposal_number")), title=q(p.get("title"))
+                ),
+                _("Objection {number}, {category}:").format(
+                    number=q(p.get("number")), category=category_label(str(p.get("category")))
+                ),
+                q(p.get("text")),
+                "",
+                _(
+                    "Your committee may answer once with a clarification; the POKJA reads it "
+                    "before deciding."
+                ),
+            ]
+        )
+        markup = _keyboard(
+            [(_("✍️ Reply with a clarification"), ObjCb(action="r", id=int(p["objection"])).pack())]
+        )
+        return OutMessage(text, markup=markup)
+    if t in ("objection_to_pokja", "objection_replied"):
+        text = (
+            _("⚖️ New objection {number} against {proposal}: {category}.").format(
+                number=q(p.get("number")),
+                proposal=q(p.get("proposal_number")),
+                category=category_label(str(p.get("category"))),
+            )
+            if t == "objection_to_pokja"
+            else _("💬 The PAKEM replied to objection {number} ({proposal}).").format(
+                number=q(p.get("number")), proposal=q(p.get("proposal_number"))
+            )
+        )
+        markup = _keyboard([(_("Open it"), ObjCb(action="o", id=int(p["objection"])).pack())])
+        return OutMessage(text, markup=markup)
+    if t == "objection_answered":
+        return OutMessage(
+            "\n".join(
+                [
+                    _("⚖️ Your objection <b>{number}</b> against {proposal} was {outcome}.").format(
+                        number=q(p.get("number")),
+                        proposal=q(p.get("proposal_number")),
+                        outcome=outcome_label(str(p.get("outcome"))),
+                    ),
+                    _("The POKJA's answer: {answer}").format(answer=q(p.get("answer"))),
+                ]
+            )
+        )
+    if t == "objection_outcome":
+        return OutMessage(
+            "\n".join(
+                [
+                    _(
+                        "⚖️ Objection {number} against your proposal {proposal} was {outcome}."
+                    ).format(
+                        number=q(p.get("number")),
+                        proposal=q(p.get("proposal_number")),
+                        outcome=outcome_label(str(p.get("outcome"))),
+                    ),
+                    _("The POKJA's answer: {answer}").format(answer=q(p.get("answer"))),
+                ]
+            )
+        )
+    if t == "calendar_changed":
+        new = datetime.fromisoformat(str(p["new"]))
+        old = datetime.fromisoformat(str(p["old"])) if p.get("old") else None
+        text = _("🗓 <b>{round}</b>: {field} is now {new}.").format(
+            round=q(p.get("round")),
+            field=field_label(str(p["field"])),
+            new=fmt.when(new, zone, loc),
+        )
+        if old is not None:
+            text += " " + _("(It was {old}.)").format(old=fmt.when(old, zone, loc))
+        return OutMessage(text)
+    return None
+
+
+def _current_locale() -> str:
+    from aiogram.utils.i18n import get_i18n
+
+    return get_i18n().current_locale
 
 
 def reminder(row: ClaimedRow) -> OutMessage:

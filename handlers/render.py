@@ -54,8 +54,14 @@ def source_label(code: str | None) -> str:
 
 
 def status_label(view: ProposalView, now: datetime) -> str:
-    if view.status == "submitted":
-        return _("submitted")
+    if view.status == "revision" and view.revision_deadline is not None:
+        return _("revision requested, editable until {when}").format(
+            when=when(view.revision_deadline, view.round.timezone)
+        )
+    if view.status != "draft":
+        from handlers.review_text import proposal_status
+
+        return proposal_status(view.status)
     if not view.round.submission_open(now):
         return _("draft, locked after the deadline")
     return _("draft")
@@ -156,6 +162,8 @@ def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
         ),
     ]
     blocks = ["\n".join(line for line in header if line)]
+    if view.status == "revision" and view.revision_note:
+        blocks.append(_("<b>The POKJA asks you to change:</b>") + "\n" + q(view.revision_note))
     location = q(view.location_name or "—")
     if view.latitude is not None and view.longitude is not None:
         location += f" ({view.latitude:.5f}, {view.longitude:.5f})"
@@ -276,6 +284,11 @@ def prompt(view: ProposalView) -> str:
 
 
 def error_text(exc: DomainError) -> str:
+    from handlers.review_text import review_error
+
+    specific = review_error(exc)
+    if specific is not None:
+        return specific
     p = exc.params
     code = exc.code
     if code == "too_long":

@@ -63,7 +63,7 @@ def _view(row: Broadcast, district: District) -> BroadcastView:
         media_file_id=row.media_file_id,
         template=row.template,
         params=json.loads(row.params or "{}"),
-        scope=Scope(scope) if scope else None,
+        scope=Scope(scope) if scope in Scope.__members__.values() else None,
         codes=tuple(audience.get("codes", ())),
         total=row.total,
         created_at=row.created_at,
@@ -238,6 +238,16 @@ def audience_select(district_id: int, scope: Scope, codes: Sequence[str]) -> Sel
             Person.announcements_muted.is_(False),  # type: ignore[attr-defined]
         )
     )
+
+
+async def count_union(
+    session: AsyncSession, district_id: int, parts: Sequence[tuple[Scope, Sequence[str]]]
+) -> int:
+    """People reached by several audiences together, each counted once."""
+    subs = [audience_select(district_id, scope, codes).subquery() for scope, codes in parts]
+    union = union_all(*(select(sub.c.person_id) for sub in subs)).subquery()
+    distinct = select(union.c[0]).distinct().subquery()
+    return int((await session.execute(select(func.count()).select_from(distinct))).scalar_one())
 
 
 async def count_audience(

@@ -73,6 +73,17 @@ class Round(SQLModel, table=True):
     ceiling: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     # Comma-separated lead times such as "7d,3d,1d,3h"; NULL means the programme's default.
     reminder_offsets: str | None = Field(default=None, max_length=64)
+    # The rest of the calendar (PAKET steps 7 to 10); each must follow the one before it.
+    review_start: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    review_end: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    clarify_start: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    clarify_end: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    final_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    swadaya_min_pct: int = 10
+    # JSON list of feasibility checklist item codes; NULL means the programme's defaults.
+    checklist: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    candidates_published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    winners_published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     opened_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
@@ -150,6 +161,10 @@ class Proposal(SQLModel, table=True):
     households: int | None = None
     poor_households: int | None = None
     editing_line_id: int | None = None
+    # Bumped by every review decision: a decision made on an older view is refused.
+    version: int = 0
+    revision_deadline: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    revision_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     submitted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -177,6 +192,75 @@ class Attachment(SQLModel, table=True):
     file_unique_id: str = Field(max_length=64)
     file_name: str | None = Field(default=None, max_length=256)
     added_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ChecklistMark(SQLModel, table=True):
+    """One feasibility checklist answer (yes, no, n/a) with its note; the latest one counts."""
+
+    proposal_id: int = Field(foreign_key="proposal.id", primary_key=True)
+    item: str = Field(primary_key=True, max_length=32)
+    value: str = Field(max_length=8)
+    note: str | None = Field(default=None, max_length=1000)
+    by_id: int = Field(foreign_key="person.id")
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Verification(SQLModel, table=True):
+    """A field visit, built up from the verifier's phone on site; `status` draft until saved."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    verifier_id: int = Field(foreign_key="person.id")
+    status: str = Field(default="draft", max_length=16)
+    visited_at: datetime = Field(sa_column=_ts())
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    latitude: float | None = None
+    longitude: float | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Evidence(SQLModel, table=True):
+    """A file (photo, document, voice note) kept by Telegram file_id for a verification or an
+    objection."""
+
+    __table_args__ = (Index("ix_evidence_owner", "owner", "owner_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(max_length=16)
+    owner_id: int
+    kind: str = Field(max_length=16)
+    file_id: str = Field(max_length=256)
+    file_unique_id: str = Field(max_length=64)
+    file_name: str | None = Field(default=None, max_length=256)
+    added_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Objection(SQLModel, table=True):
+    """A resident's objection to a candidate. A draft row (`status` draft, `step`) until filed."""
+
+    __table_args__ = (Index("ix_objection_round_person", "round_id", "person_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, max_length=32, unique=True)
+    round_id: int = Field(foreign_key="round.id")
+    proposal_id: int | None = Field(default=None, foreign_key="proposal.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    status: str = Field(default="draft", max_length=16)
+    step: str = Field(default="village", max_length=16)
+    village_kode: str | None = Field(default=None, max_length=16)
+    category: str | None = Field(default=None, max_length=24)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    anonymous: bool | None = None
+    pseudonym: str | None = Field(default=None, max_length=32)
+    reply_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reply_by: int | None = Field(default=None, foreign_key="person.id")
+    reply_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    outcome: str | None = Field(default=None, max_length=16)
+    answer_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_by: int | None = Field(default=None, foreign_key="person.id")
+    answered_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    filed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class FsmRecord(SQLModel, table=True):
@@ -274,11 +358,14 @@ __all__ = [
     "AuditEntry",
     "Broadcast",
     "BudgetLine",
+    "ChecklistMark",
     "District",
+    "Evidence",
     "Follow",
     "FsmRecord",
     "HandledUpdate",
     "Invite",
+    "Objection",
     "Outbox",
     "Person",
     "Proposal",
@@ -289,5 +376,6 @@ __all__ = [
     "Round",
     "RoundVillage",
     "Setting",
+    "Verification",
     "metadata",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -274,10 +275,8 @@ async def claim_invite(
 # -- rounds ------------------------------------------------------------------------------------
 
 
-async def round_view(session: AsyncSession, row: Round) -> RoundView:
+def round_from_row(row: Round, zone: str) -> RoundView:
     assert row.id is not None
-    district = await session.get(District, row.district_id)
-    zone = district.timezone if district else "Asia/Jakarta"
     return RoundView(
         row.id,
         row.district_id,
@@ -287,7 +286,21 @@ async def round_view(session: AsyncSession, row: Round) -> RoundView:
         row.ceiling,
         zone,
         row.reminder_offsets,
+        review_start=row.review_start,
+        review_end=row.review_end,
+        clarify_start=row.clarify_start,
+        clarify_end=row.clarify_end,
+        final_at=row.final_at,
+        swadaya_min_pct=row.swadaya_min_pct,
+        checklist=tuple(json.loads(row.checklist)) if row.checklist else (),
+        candidates_published_at=row.candidates_published_at,
+        winners_published_at=row.winners_published_at,
     )
+
+
+async def round_view(session: AsyncSession, row: Round) -> RoundView:
+    district = await session.get(District, row.district_id)
+    return round_from_row(row, district.timezone if district else "Asia/Jakarta")
 
 
 async def round_by_id(session: AsyncSession, round_id: int) -> RoundView | None:
@@ -377,15 +390,7 @@ async def proposal_view(session: AsyncSession, row: Proposal) -> ProposalView:
         await session.execute(_HEADER, {"round_id": row.round_id, "village": row.village_kode})
     ).one()
     round_row, zone, village_name, kecamatan_name = header
-    round_view = RoundView(
-        round_row.id,
-        round_row.district_id,
-        round_row.name,
-        round_row.year,
-        round_row.submission_deadline,
-        round_row.ceiling,
-        zone,
-    )
+    round_view = round_from_row(round_row, zone)
     lines = [
         LineView(
             line.id or 0,
@@ -427,6 +432,9 @@ async def proposal_view(session: AsyncSession, row: Proposal) -> ProposalView:
         submitted_at=row.submitted_at,
         lines=tuple(lines),
         attachments=tuple(attachments),
+        version=row.version,
+        revision_deadline=row.revision_deadline,
+        revision_note=row.revision_note,
     )
 
 
@@ -457,7 +465,7 @@ async def count_submitted(session: AsyncSession, round_id: int) -> int:
     result = await session.execute(
         select(func.count())
         .select_from(Proposal)
-        .where(Proposal.round_id == round_id, Proposal.status == "submitted")
+        .where(Proposal.round_id == round_id, Proposal.status != "draft")
     )
     return int(result.scalar_one())
 

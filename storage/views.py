@@ -85,9 +85,26 @@ class RoundView:
     ceiling: int | None
     timezone: str
     reminder_offsets: str | None = None
+    review_start: datetime | None = None
+    review_end: datetime | None = None
+    clarify_start: datetime | None = None
+    clarify_end: datetime | None = None
+    final_at: datetime | None = None
+    swadaya_min_pct: int = 10
+    checklist: tuple[str, ...] = ()
+    candidates_published_at: datetime | None = None
+    winners_published_at: datetime | None = None
 
     def submission_open(self, now: datetime) -> bool:
         return now < self.submission_deadline
+
+    def objections_open(self, now: datetime) -> bool:
+        """The clarification window: from the candidates announcement to its end date."""
+        if self.candidates_published_at is None or self.clarify_end is None:
+            return False
+        if self.clarify_start is not None and now < self.clarify_start:
+            return False
+        return now < self.clarify_end
 
 
 @dataclass(frozen=True)
@@ -140,6 +157,9 @@ class ProposalView:
     updated_at: datetime
     submitted_at: datetime | None
     lines: Sequence[LineView] = field(default_factory=tuple)
+    version: int = 0
+    revision_deadline: datetime | None = None
+    revision_note: str | None = None
     attachments: Sequence[AttachmentView] = field(default_factory=tuple)
 
     @property
