@@ -114,7 +114,7 @@ def _headers(_: Gettext) -> list[str]:
         _("Title"),
         _("Activity"),
         _("Status"),
-        _("Checklist (yes/applicable)"),
+        _("Checklist (yes of applicable)"),
         _("Self-help share %"),
         _("Total (Rp)"),
         _("Self-help (Rp)"),

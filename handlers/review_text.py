@@ -55,7 +55,7 @@ def outcome_label(outcome: str | None) -> str:
 
 
 def mark_label(value: str | None) -> str:
-    return {"yes": _("✅ yes"), "no": _("❌ no"), "na": _("➖ n/a"), None: _("… not marked")}[value]
+    return {"yes": _("✅ yes"), "no": _("❌ no"), "na": _("➖ not applicable"), None: _("… not marked")}[value]
 
 
 def item_label(code: str) -> str:
