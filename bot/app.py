@@ -138,6 +138,7 @@ class App:
             self.settings,
             OutboundRenderer(i18n),
             only_sender=is_sqlite(self.settings.database_url),
+            clock=self.clock,
         )
         log.info("routers:\n%s", "\n".join(describe(self.dp)))
         me = await self.bot.me()

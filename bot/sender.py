@@ -91,6 +91,7 @@ class Sender:
         *,
         only_sender: bool,
         wall: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -98,6 +99,8 @@ class Sender:
         self.renderer = renderer
         self.only_sender = only_sender
         self.wall = wall
+        # The application's clock stamps what is due; pacing and backoff run on the wall clock.
+        self.clock = clock or wall
         rate = settings.send_rate
         # Capacity one, refilled every 1/rate s: an even pace with no burst at the start, which
         # Telegram's sliding one-second window would count against us.
@@ -174,7 +177,8 @@ class Sender:
                 continue
             try:
                 async with self.sessions() as session, session.begin():
-                    rows = await delivery.claim(session, room, self.wall())
+                    due = max(self.wall(), self.clock())
+                    rows = await delivery.claim(session, room, due)
             except Exception:  # the database may be briefly away; the rows stay queued
                 log.exception("claiming outbox rows failed")
                 rows = []

@@ -79,7 +79,7 @@ class QueueCb(CallbackData, prefix="q"):
 class RevCb(CallbackData, prefix="rv"):
     """A reviewer's button on one proposal; `v` is the version the view showed.
 
-    action: o=open, a=attachments, c=checklist, m=pick item (arg=index), k=mark (arg=index:value),
+    action: o=open, a=attachments, c=checklist, m=pick item (arg=index), k=mark (arg=index-value),
     V=start field verification, S=save it, X=discard it, d=decide (arg=decision),
     n=revision days (arg=days), f=name winner, t=timeline, j=objections.
     """

@@ -364,7 +364,7 @@ def router() -> Router:
         for value, label in (("yes", _("✅ Yes")), ("no", _("❌ No")), ("na", _("➖ N/A"))):
             b.button(
                 text=label,
-                callback_data=RevCb(action="k", id=dossier.proposal.id, arg=f"{index}:{value}"),
+                callback_data=RevCb(action="k", id=dossier.proposal.id, arg=f"{index}-{value}"),
             )
         await message.answer(
             _("{item}: yes, no or not applicable?").format(item=q(item_label(item.code))),
@@ -387,7 +387,7 @@ def router() -> Router:
         dossier = await attempt(message, review.dossier(session, person, callback_data.id, now))
         if dossier is None:
             return
-        index, _sep, value = callback_data.arg.partition(":")
+        index, _sep, value = callback_data.arg.partition("-")
         if not index.isdigit() or int(index) >= len(dossier.checklist) or value not in review.MARKS:
             await message.answer(_("Please choose one of the buttons."))
             return

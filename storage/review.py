@@ -387,14 +387,14 @@ async def proposal_counts(
 ) -> tuple[dict[str, int], dict[str, int]]:
     """(drafts, past-draft proposals) per village."""
     rows = await session.execute(
-        select(Proposal.village_kode, Proposal.status == "draft", func.count())
+        select(Proposal.village_kode, Proposal.status, func.count())
         .where(Proposal.round_id == round_id)
-        .group_by(Proposal.village_kode, Proposal.status == "draft")
+        .group_by(Proposal.village_kode, Proposal.status)
     )
     drafts: dict[str, int] = {}
     submitted: dict[str, int] = {}
-    for village, is_draft, count in rows:
-        target = drafts if is_draft else submitted
+    for village, status, count in rows:
+        target = drafts if status == "draft" else submitted
         target[village] = target.get(village, 0) + int(count)
     return drafts, submitted
 

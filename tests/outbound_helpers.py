@@ -114,3 +114,27 @@ async def outbox_statuses(sessions: async_sessionmaker[AsyncSession]) -> dict[st
         for status in rows.scalars():
             out[status] = out.get(status, 0) + 1
         return out
+
+
+async def drained(sessions: async_sessionmaker[AsyncSession], within: float = 60) -> None:
+    """Wait until the sender has settled every queued message."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        async with sessions() as session:
+            rows = await session.execute(
+                select(Outbox.id).where(Outbox.status.in_(("pending", "sending")))  # type: ignore[attr-defined]
+            )
+            if not rows.first():
+                return
+        if loop.time() > deadline:
+            async with sessions() as session:
+                stuck = (
+                    await session.execute(
+                        select(Outbox.status, Outbox.attempts, Outbox.error, Outbox.not_before).where(
+                            Outbox.status.in_(("pending", "sending"))  # type: ignore[attr-defined]
+                        )
+                    )
+                ).all()
+            raise AssertionError(f"the outbox did not drain: {stuck[:5]}")
+        await asyncio.sleep(0.05)

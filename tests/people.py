@@ -95,6 +95,12 @@ class Person:
         await self._act(self.emu.user_message(self.user, document=document))
         return file_id
 
+    async def send_voice(self, seconds: int = 7) -> str:
+        file_id = self.emu.new_file_id("voice")
+        voice = {"file_id": file_id, "file_unique_id": file_id + "u", "duration": seconds}
+        await self._act(self.emu.user_message(self.user, voice=voice))
+        return file_id
+
     async def send_location(self, latitude: float, longitude: float) -> None:
         location = {"latitude": latitude, "longitude": longitude}
         await self._act(self.emu.user_message(self.user, location=location))

@@ -25,7 +25,9 @@ from tests.emulator.html_entities import ParseError, parse, visible_len
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
-SENDING = frozenset({"sendmessage", "sendphoto", "senddocument", "editmessagetext"})
+SENDING = frozenset(
+    {"sendmessage", "sendphoto", "senddocument", "sendvoice", "editmessagetext"}
+)
 COMMAND_RE = r"^[a-z0-9_]{1,32}$"
 
 
@@ -513,6 +515,13 @@ class Emulator:
             file_id = f"F{next(self.file_ids)}"
             self.files[file_id] = {"kind": kind, **value}
         elif isinstance(value, str) and value in self.files:
+            stored = self.files[value]["kind"]
+            if stored != kind:
+                # Telegram refuses to re-send a file as another kind than it was sent as.
+                raise ApiError(
+                    400,
+                    f"Bad Request: can't use file of type {stored.title()} as {kind.title()}",
+                )
             file_id = value
         else:
             raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
@@ -532,6 +541,9 @@ class Emulator:
 
     async def api_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return await self._send_file(params, "document")
+
+    async def api_sendvoice(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_file(params, "voice")
 
     def _find(self, params: dict[str, Any]) -> ChatMessage:
         chat_id = self._chat(params)
