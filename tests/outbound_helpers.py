@@ -131,7 +131,9 @@ async def drained(sessions: async_sessionmaker[AsyncSession], within: float = 60
             async with sessions() as session:
                 stuck = (
                     await session.execute(
-                        select(Outbox.status, Outbox.attempts, Outbox.error, Outbox.not_before).where(
+                        select(
+                            Outbox.status, Outbox.attempts, Outbox.error, Outbox.not_before
+                        ).where(
                             Outbox.status.in_(("pending", "sending"))  # type: ignore[attr-defined]
                         )
                     )

@@ -80,15 +80,23 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
 
     # -- committees write proposals -------------------------------------------------------------
     a = await write_proposal(
-        ani, "Betonisasi jalan RT 03", [("Semen 50 kg", "100 sak", "65.000", "apbd"),
-                                        ("Tenaga kerja", "30 HOK", "100.000", "swadaya")]
+        ani,
+        "Betonisasi jalan RT 03",
+        [
+            ("Semen 50 kg", "100 sak", "65.000", "apbd"),
+            ("Tenaga kerja", "30 HOK", "100.000", "swadaya"),
+        ],
     )
     b = await write_proposal(
         ani, "Saluran drainase RW 02", [("Pipa", "20 batang", "150.000", "apbd")]
     )
     c = await write_proposal(
-        joko, "Sumur bor dusun Kediten", [("Pengeboran", "1 paket", "25 juta", "apbn"),
-                                          ("Swadaya warga", "20 HOK", "100.000", "swadaya")]
+        joko,
+        "Sumur bor dusun Kediten",
+        [
+            ("Pengeboran", "1 paket", "25 juta", "apbn"),
+            ("Swadaya warga", "20 HOK", "100.000", "swadaya"),
+        ],
     )
     d = await write_proposal(
         joko, "Gapura desa", [("Gapura", "1 unit", "40 juta", "apbd")], photo=False
@@ -109,7 +117,9 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     await budi.send("tanggal besok")
     assert budi.saw("Tulis tanggal seperti 31-12-2026")
     await budi.send("12-11-2026")
-    assert budi.saw("Masa sanggah ditutup harus setelah Penilaian selesai (15 November 2026, 23:59 WIB)")
+    assert budi.saw(
+        "Masa sanggah ditutup harus setelah Penilaian selesai (15 November 2026, 23:59 WIB)"
+    )
     await budi.send("22-11-2026")
     await budi.press("✏️ Pengumuman akhir")
     await budi.send("25-11-2026 09:00")
@@ -208,7 +218,9 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     preview = budi.reply_text
     assert "Calon pemenang" in preview and "Blumah" in preview and "Kediten" in preview
     assert "KDL-2026-004" not in preview
-    await budi.press(next(label for label in budi.button_labels() if label.startswith("📤 Terbitkan ke")))
+    await budi.press(
+        next(label for label in budi.button_labels() if label.startswith("📤 Terbitkan ke"))
+    )
     assert budi.saw("Masa sanggah dibuka sampai 22 November 2026, 23:59 WIB")
     await drained(sessions)
     rina_announcement = [m for m in rina.chat if "Calon pemenang" in m.text]
@@ -315,7 +327,9 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     await budi.press("🏆 Umumkan pemenang")
     preview = budi.reply_text
     assert "Calon diumumkan: 3. Keberatan masuk: 2, diterima 1, ditolak 1. Pemenang: 2" in preview
-    await budi.press(next(label for label in budi.button_labels() if label.startswith("📤 Terbitkan ke")))
+    await budi.press(
+        next(label for label in budi.button_labels() if label.startswith("📤 Terbitkan ke"))
+    )
     await drained(sessions)
     assert "Pemenang akhir" in everything_seen(rina) and "Final winners" in everything_seen(dodi)
     for who in (ani, joko, dodi):
@@ -324,9 +338,18 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     # -- exports ---------------------------------------------------------------------------------
     emulator.calls.clear()
     await budi.send("/ekspor")
-    uploads = {p["document"]["upload"]: p["document"]["data"] for m, p in emulator.calls if m == "sendDocument"}
+    uploads = {
+        p["document"]["upload"]: p["document"]["data"]
+        for m, p in emulator.calls
+        if m == "sendDocument"
+    }
     names = sorted(uploads)
-    assert [n.rsplit("-", 1)[-1] for n in names] == ["proposals.csv", "proposals.xlsx", "radio.txt", "winners.pdf"]
+    assert [n.rsplit("-", 1)[-1] for n in names] == [
+        "proposals.csv",
+        "proposals.xlsx",
+        "radio.txt",
+        "winners.pdf",
+    ]
     rows = list(csv.DictReader(io.StringIO(uploads[names[0]].decode("utf-8-sig"))))
     by_number = {r["Nomor"]: r for r in rows}
     assert set(by_number) == {a, b, c, d}

@@ -29,6 +29,10 @@ DOMAIN = [
     "announcements",
     "reminders",
     "follows",
+    "review",
+    "objections",
+    "winners",
+    "exports",
 ]
 
 

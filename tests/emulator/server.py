@@ -25,9 +25,7 @@ from tests.emulator.html_entities import ParseError, parse, visible_len
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
-SENDING = frozenset(
-    {"sendmessage", "sendphoto", "senddocument", "sendvoice", "editmessagetext"}
-)
+SENDING = frozenset({"sendmessage", "sendphoto", "senddocument", "sendvoice", "editmessagetext"})
 COMMAND_RE = r"^[a-z0-9_]{1,32}$"
 
 
