@@ -151,12 +151,15 @@ async def start(
         if row is None:
             row = Objection(round_id=round_.id, person_id=person.id, created_at=now)
             session.add(row)
+        moved = row.proposal_id != candidate.id
         row.round_id, row.proposal_id, row.village_kode = (
             round_.id,
             candidate.id,
             candidate.village_kode,
         )
-        if Step(row.step) in (Step.ROUND, Step.VILLAGE, Step.CANDIDATE) or row.category is None:
+        # Another candidate's button on a half-written draft: what was typed is kept, but the
+        # category is asked again and the summary shows the new target before filing.
+        if moved or Step(row.step) in (Step.ROUND, Step.VILLAGE, Step.CANDIDATE):
             row.step = Step.CATEGORY.value
         await session.flush()
         return await _view(session, row)

@@ -89,9 +89,18 @@ async def home_text(session: AsyncSession, person: PersonView, now: datetime) ->
         commands.append(_("/drafts: your drafts and proposals"))
     if facts.desks:
         commands += [
+            _("/tinjau: review the submitted proposals"),
+            _("/round: the round's calendar, candidates, winners and exports"),
+            _("/undang: invite POKJA members and village committees"),
+            _("/keberatan: the objections and their answers"),
             _("/umumkan: send an announcement"),
             _("/poster: a village's campaign poster"),
             _("/pengingat: who read the deadline reminders"),
+        ]
+    else:
+        commands += [
+            _("/keberatan: object to a candidate while the window is open"),
+            _("/status: your objections and their answers"),
         ]
     commands += [
         _("/desa: follow your village and hear its announcements"),

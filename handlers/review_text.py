@@ -55,7 +55,12 @@ def outcome_label(outcome: str | None) -> str:
 
 
 def mark_label(value: str | None) -> str:
-    return {"yes": _("✅ yes"), "no": _("❌ no"), "na": _("➖ not applicable"), None: _("… not marked")}[value]
+    return {
+        "yes": _("✅ yes"),
+        "no": _("❌ no"),
+        "na": _("➖ not applicable"),
+        None: _("… not marked"),
+    }[value]
 
 
 def item_label(code: str) -> str:
@@ -519,6 +524,18 @@ def review_error(exc: DomainError) -> str | None:
         return _("Type a percentage from 0 to 100.")
     if code == "checklist_empty":
         return _("The checklist needs at least one item.")
+    if code == "deadline_past":
+        return _("The submission deadline must be in the future. Type a later date.")
+    if code == "no_villages":
+        return _("This district has no villages yet; the operator imports them first.")
+    if code == "no_open_round":
+        return _("No round is open for submissions, so a PAKEM cannot be invited yet. /round")
+    if code == "several_rounds":
+        return _("Several rounds are open; PAKEM invites for this case are made by the operator.")
+    if code == "village_not_in_round":
+        return _("That village does not take part in the open round.")
+    if code in ("unknown_village", "village_required"):
+        return _("That village is not part of this district.")
     if code == "checklist_long":
         return _("The checklist can hold at most {max} items.").format(**p)
     return None
