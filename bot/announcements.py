@@ -243,6 +243,30 @@ async def history(session: AsyncSession, person: PersonView) -> list[BroadcastVi
     return await delivery.received_broadcasts(session, person.id)
 
 
+async def _event_row(
+    session: AsyncSession,
+    district_id: int,
+    template: str,
+    params: dict[str, Any],
+    audience: dict[str, Any],
+    now: datetime,
+) -> Broadcast:
+    row = Broadcast(
+        district_id=district_id,
+        kind="event",
+        status="queued",
+        step="queued",
+        template=template,
+        params=json.dumps(params, ensure_ascii=False, default=str),
+        audience=json.dumps(audience),
+        created_at=now,
+        queued_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
 async def queue_event(
     session: AsyncSession,
     district_id: int,
@@ -254,19 +278,9 @@ async def queue_event(
     codes: Sequence[str] = (),
 ) -> int:
     """A domain event told to an audience, rendered later in each recipient's language."""
-    row = Broadcast(
-        district_id=district_id,
-        kind="event",
-        status="queued",
-        step="queued",
-        template=template,
-        params=json.dumps(params, ensure_ascii=False, default=str),
-        audience=json.dumps({"scope": scope.value, "codes": list(codes)}),
-        created_at=now,
-        queued_at=now,
+    row = await _event_row(
+        session, district_id, template, params, {"scope": scope.value, "codes": list(codes)}, now
     )
-    session.add(row)
-    await session.flush()
     assert row.id is not None
     row.total = await delivery.queue_audience(session, row.id, district_id, scope, codes, now)
     if row.total == 0:
@@ -289,19 +303,7 @@ async def notify(
     """
     if not recipients:
         return 0
-    row = Broadcast(
-        district_id=district_id,
-        kind="event",
-        status="queued",
-        step="queued",
-        template=template,
-        params=json.dumps(params, ensure_ascii=False, default=str),
-        audience=json.dumps({"scope": "people"}),
-        created_at=now,
-        queued_at=now,
-    )
-    session.add(row)
-    await session.flush()
+    row = await _event_row(session, district_id, template, params, {"scope": "people"}, now)
     assert row.id is not None
     row.total = await delivery.queue_people(
         session, row.id, [(pid, chat, village, None) for pid, chat, village in recipients], now

@@ -308,18 +308,9 @@ async def add_evidence(
         raise Invalid("evidence_type")
     if await store.count_evidence(session, "objection", row.id or 0) >= MAX_EVIDENCE:
         raise Invalid("attachments_full", max=MAX_EVIDENCE)
-    session.add(
-        Evidence(
-            owner="objection",
-            owner_id=row.id or 0,
-            kind=kind,
-            file_id=file_id,
-            file_unique_id=file_unique_id,
-            file_name=file_name,
-            added_at=now,
-        )
+    await store.add_evidence(
+        session, "objection", row.id or 0, kind, file_id, file_unique_id, file_name, now
     )
-    await session.flush()
     return await _view(session, row)
 
 

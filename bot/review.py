@@ -441,18 +441,9 @@ async def verification_file(
     count = await store.count_evidence(session, "verification", row.id or 0)
     if count >= MAX_VERIFICATION_FILES:
         raise Invalid("attachments_full", max=MAX_VERIFICATION_FILES)
-    session.add(
-        Evidence(
-            owner="verification",
-            owner_id=row.id or 0,
-            kind=kind,
-            file_id=file_id,
-            file_unique_id=file_unique_id,
-            file_name=file_name,
-            added_at=now,
-        )
+    await store.add_evidence(
+        session, "verification", row.id or 0, kind, file_id, file_unique_id, file_name, now
     )
-    await session.flush()
     return count + 1
 
 

@@ -8,6 +8,7 @@ publishes something other than what it read.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -128,15 +129,32 @@ async def audience_size(session: AsyncSession, draft: Draft) -> int:
     )
 
 
-async def publish_candidates(
-    session: AsyncSession, person: PersonView, round_id: int, stamp: int, now: datetime
-) -> int:
+def numbers(draft: Draft) -> list[str]:
+    return [e["number"] for g in draft.params["groups"] for e in g["entries"]]
+
+
+async def _as_previewed(
+    session: AsyncSession,
+    person: PersonView,
+    round_id: int,
+    stamp: int,
+    now: datetime,
+    maker: Callable[[AsyncSession, PersonView, int, datetime], Awaitable[Draft]],
+) -> tuple[Round, Draft]:
+    """The round, locked against a second publisher, and the list exactly as previewed."""
     row = await session.get(Round, round_id, with_for_update=True)
     if row is None:
         raise NotFound()
-    draft = await candidates_draft(session, person, round_id, now)
+    draft = await maker(session, person, round_id, now)
     if draft.stamp != stamp:
         raise Stale("list_changed")
+    return row, draft
+
+
+async def publish_candidates(
+    session: AsyncSession, person: PersonView, round_id: int, stamp: int, now: datetime
+) -> int:
+    row, draft = await _as_previewed(session, person, round_id, stamp, now, candidates_draft)
     row.candidates_published_at = now
     if row.clarify_start is None or row.clarify_start < now:
         row.clarify_start = now
@@ -147,7 +165,7 @@ async def publish_candidates(
         at=now,
         actor_id=person.id,
         subject=f"round:{round_id}",
-        candidates=[e["number"] for g in draft.params["groups"] for e in g["entries"]],
+        candidates=numbers(draft),
         clarify_end=draft.params["clarify_end"],
         broadcast=broadcast_id,
     )
@@ -226,12 +244,7 @@ async def winners_draft(
 async def publish_winners(
     session: AsyncSession, person: PersonView, round_id: int, stamp: int, now: datetime
 ) -> int:
-    row = await session.get(Round, round_id, with_for_update=True)
-    if row is None:
-        raise NotFound()
-    draft = await winners_draft(session, person, round_id, now)
-    if draft.stamp != stamp:
-        raise Stale("list_changed")
+    row, draft = await _as_previewed(session, person, round_id, stamp, now, winners_draft)
     row.winners_published_at = now
     broadcast_id = await _queue(session, draft, now)
     audit.record(
@@ -240,7 +253,7 @@ async def publish_winners(
         at=now,
         actor_id=person.id,
         subject=f"round:{round_id}",
-        winners=[e["number"] for g in draft.params["groups"] for e in g["entries"]],
+        winners=numbers(draft),
         broadcast=broadcast_id,
     )
     return broadcast_id

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import datetime
-from typing import TypeVar
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -23,6 +21,7 @@ from bot.i18n import translations
 from bot.text import join_blocks, q
 from handlers.callbacks import DeskCb, InviteCb, QueueCb
 from handlers.render import error_text, locale, when
+from handlers.replies import attempt, target
 from handlers.review_text import (
     calendar_text,
     candidates_blocks,
@@ -35,8 +34,6 @@ from handlers.review_text import (
 from storage import queries
 from storage.views import PersonView, Role, RoundView
 
-T = TypeVar("T")
-
 
 class Calendar(StatesGroup):
     date = State()
@@ -48,18 +45,6 @@ class Calendar(StatesGroup):
 
 class Inviting(StatesGroup):
     village = State()
-
-
-async def attempt(message: Message, action: Awaitable[T]) -> T | None:
-    try:
-        return await action
-    except DomainError as exc:
-        await message.answer(error_text(exc))
-        return None
-
-
-def target(callback: CallbackQuery) -> Message | None:
-    return callback.message if isinstance(callback.message, Message) else None
 
 
 def calendar_keyboard(round_: RoundView) -> InlineKeyboardMarkup:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import TypeVar
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -23,6 +22,7 @@ from bot.review import guard_pokja
 from bot.text import join_blocks, q
 from handlers.callbacks import ObjCb
 from handlers.render import error_text, money, when
+from handlers.replies import attempt, reasoned, target
 from handlers.review import resend_files
 from handlers.review_text import (
     category_label,
@@ -31,8 +31,6 @@ from handlers.review_text import (
     own_objections_text,
 )
 from storage.views import PersonView, Role
-
-T = TypeVar("T")
 
 
 class Objecting(StatesGroup):
@@ -43,18 +41,6 @@ class Responding(StatesGroup):
     reply = State()
     answer = State()
     unmask = State()
-
-
-async def attempt(message: Message, action: Awaitable[T]) -> T | None:
-    try:
-        return await action
-    except DomainError as exc:
-        await message.answer(error_text(exc))
-        return None
-
-
-def target(callback: CallbackQuery) -> Message | None:
-    return callback.message if isinstance(callback.message, Message) else None
 
 
 def nav(b: InlineKeyboardBuilder, draft: objections.Draft) -> None:
@@ -504,14 +490,11 @@ def router() -> Router:
         now: datetime,
     ) -> None:
         oid = int((await state.get_data())["oid"])
-        try:
-            view = await objections.reply(session, person, oid, message.text or "", now)
-        except DomainError as exc:
-            await message.answer(error_text(exc))
-            if exc.code not in ("reason_short", "too_long"):
-                await state.clear()
+        view = await reasoned(
+            message, state, objections.reply(session, person, oid, message.text or "", now)
+        )
+        if view is None:
             return
-        await state.clear()
         await message.answer(
             _("✅ Your reply to {number} is sent to the POKJA.").format(number=view.number)
         )
@@ -616,16 +599,15 @@ def router() -> Router:
         now: datetime,
     ) -> None:
         data = await state.get_data()
-        try:
-            view = await objections.answer(
+        view = await reasoned(
+            message,
+            state,
+            objections.answer(
                 session, person, int(data["oid"]), str(data["outcome"]), message.text or "", now
-            )
-        except DomainError as exc:
-            await message.answer(error_text(exc))
-            if exc.code not in ("reason_short", "too_long"):
-                await state.clear()
+            ),
+        )
+        if view is None:
             return
-        await state.clear()
         text = _("✅ Objection {number} {outcome}. The objector and the PAKEM are told.").format(
             number=view.number, outcome=outcome_label(view.outcome)
         )
@@ -644,14 +626,11 @@ def router() -> Router:
         now: datetime,
     ) -> None:
         oid = int((await state.get_data())["oid"])
-        try:
-            who = await objections.unmask(session, person, oid, message.text or "", now)
-        except DomainError as exc:
-            await message.answer(error_text(exc))
-            if exc.code not in ("reason_short", "too_long"):
-                await state.clear()
+        who = await reasoned(
+            message, state, objections.unmask(session, person, oid, message.text or "", now)
+        )
+        if who is None:
             return
-        await state.clear()
         await message.answer(_("🔓 The objector is: {who}. This was logged.").format(who=q(who)))
 
     @r.message(Responding.reply, Command("cancel", "batal"))

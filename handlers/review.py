@@ -3,9 +3,7 @@ decisions and timeline. Thin: every rule lives in `bot.review`."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import datetime
-from typing import TypeVar
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -23,6 +21,7 @@ from bot.rounds import parse_date
 from bot.text import join_blocks, q
 from handlers.callbacks import ObjCb, QueueCb, RevCb
 from handlers.render import activity_label, error_text, summary_blocks
+from handlers.replies import RETYPE, attempt, target
 from handlers.review_text import (
     category_label,
     checklist_lines,
@@ -36,26 +35,11 @@ from handlers.review_text import (
 )
 from storage.views import PersonView
 
-T = TypeVar("T")
-
 
 class Desk(StatesGroup):
     reason = State()
     note = State()
     verifying = State()
-
-
-async def attempt(message: Message, action: Awaitable[T]) -> T | None:
-    """Run a domain call; a refusal is answered in words (and was logged by the domain)."""
-    try:
-        return await action
-    except DomainError as exc:
-        await message.answer(error_text(exc))
-        return None
-
-
-def target(callback: CallbackQuery) -> Message | None:
-    return callback.message if isinstance(callback.message, Message) else None
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -659,7 +643,7 @@ def router() -> Router:
             return
         except DomainError as exc:
             await message.answer(error_text(exc))
-            if exc.code not in ("reason_short", "too_long"):
+            if exc.code not in RETYPE:
                 await state.clear()
             return
         await state.clear()

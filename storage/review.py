@@ -406,3 +406,27 @@ async def village_names(session: AsyncSession, codes: Sequence[str]) -> list[tup
         select(Region.kode, Region.name).where(Region.kode.in_(codes)).order_by(Region.name)  # type: ignore[attr-defined]
     )
     return [(k, n) for k, n in rows]
+
+
+async def add_evidence(
+    session: AsyncSession,
+    owner: str,
+    owner_id: int,
+    kind: str,
+    file_id: str,
+    file_unique_id: str,
+    file_name: str | None,
+    now: datetime,
+) -> None:
+    session.add(
+        Evidence(
+            owner=owner,
+            owner_id=owner_id,
+            kind=kind,
+            file_id=file_id,
+            file_unique_id=file_unique_id,
+            file_name=file_name,
+            added_at=now,
+        )
+    )
+    await session.flush()
