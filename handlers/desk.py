@@ -21,7 +21,7 @@ from bot.i18n import translations
 from bot.text import join_blocks, q
 from handlers.callbacks import DeskCb, InviteCb, QueueCb
 from handlers.render import error_text, locale, when
-from handlers.replies import attempt, target
+from handlers.replies import attempt, opened
 from handlers.review_text import (
     calendar_text,
     candidates_blocks,
@@ -161,8 +161,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         round_ = await load_round(message, session, person, callback_data.id, now)
@@ -180,8 +179,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None or callback_data.arg not in rounds.CALENDAR:
             return
         round_ = await load_round(message, session, person, callback_data.id, now)
@@ -241,8 +239,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         round_ = await load_round(message, session, person, callback_data.id, now)
@@ -261,8 +258,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         round_ = await load_round(message, session, person, callback_data.id, now)
@@ -277,8 +273,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         round_ = await load_round(message, session, person, callback_data.id, now)
@@ -311,8 +306,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         round_ = await load_round(message, session, person, callback_data.id, now)
@@ -376,8 +370,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         try:
@@ -498,8 +491,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is not None:
             await preview(message, session, person, callback_data.id, now, callback_data.action)
 
@@ -511,8 +503,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         publish = (
@@ -614,8 +605,7 @@ def router() -> Router:
         now: datetime,
         i18n: I18n,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is not None:
             await send_exports(message, bot, session, person, callback_data.id, now, i18n)
 
@@ -702,8 +692,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         if callback_data.action == "p":

@@ -22,7 +22,7 @@ from bot.review import guard_pokja
 from bot.text import join_blocks, q
 from handlers.callbacks import ObjCb
 from handlers.render import error_text, money, when
-from handlers.replies import attempt, reasoned, target
+from handlers.replies import attempt, opened, reasoned, target
 from handlers.review import resend_files
 from handlers.review_text import (
     category_label,
@@ -219,8 +219,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is not None:
             pid = callback_data.id if callback_data.action == "n" else None
             await begin(message, state, session, person, now, pid)
@@ -276,8 +275,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         oid, arg = callback_data.id, callback_data.arg
@@ -300,8 +298,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         try:
@@ -460,8 +457,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         view = await attempt(
@@ -510,8 +506,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         view = await attempt(message, objections.for_pokja(session, person, callback_data.id, now))
@@ -545,8 +540,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         view = await attempt(message, objections.for_pokja(session, person, callback_data.id, now))

@@ -42,3 +42,9 @@ async def reasoned(message: Message, state: FSMContext, action: Awaitable[T]) ->
 def target(callback: CallbackQuery) -> Message | None:
     """The message a button was under; None when Telegram no longer has it."""
     return callback.message if isinstance(callback.message, Message) else None
+
+
+async def opened(callback: CallbackQuery) -> Message | None:
+    """Acknowledge a button at once (the phone shows a spinner until then); its message."""
+    await callback.answer()
+    return target(callback)

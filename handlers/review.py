@@ -21,7 +21,7 @@ from bot.rounds import parse_date
 from bot.text import join_blocks, q
 from handlers.callbacks import ObjCb, QueueCb, RevCb
 from handlers.render import activity_label, error_text, summary_blocks
-from handlers.replies import RETYPE, attempt, target
+from handlers.replies import RETYPE, attempt, opened
 from handlers.review_text import (
     category_label,
     checklist_lines,
@@ -262,8 +262,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is not None:
             await show_queue(message, session, person, callback_data, now, True)
 
@@ -289,8 +288,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is not None:
             await open_dossier(
                 message, bot, session, person, callback_data.id, now, callback_data.arg != "n"
@@ -306,8 +304,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         dossier = await attempt(message, review.dossier(session, person, callback_data.id, now))
@@ -332,8 +329,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         dossier = await attempt(message, review.dossier(session, person, callback_data.id, now))
@@ -364,8 +360,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         dossier = await attempt(message, review.dossier(session, person, callback_data.id, now))
@@ -417,8 +412,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         row = await attempt(
@@ -549,8 +543,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         if callback_data.action == "X":
@@ -584,8 +577,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         dossier = await attempt(message, review.dossier(session, person, callback_data.id, now))
@@ -697,8 +689,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         data = await state.get_data()
         if message is None or "reason" not in data or int(data["pid"]) != callback_data.id:
             if message is not None:
@@ -750,8 +741,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         try:
@@ -779,8 +769,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         result = await attempt(message, review.timeline(session, person, callback_data.id, now))
@@ -800,8 +789,7 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
     ) -> None:
-        await callback.answer()
-        message = target(callback)
+        message = await opened(callback)
         if message is None:
             return
         dossier = await attempt(message, review.dossier(session, person, callback_data.id, now))
