@@ -8,7 +8,6 @@ written to the audit log (`access.denied`) before they are raised.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -195,7 +194,7 @@ class CheckItem:
     code: str
     value: str | None
     note: str | None
-    hint: str | None
+    hint: tuple[int, ...] | None
 
 
 @dataclass(frozen=True)
@@ -247,19 +246,17 @@ def checklist_score(items: list[CheckItem]) -> tuple[int, int]:
     return sum(1 for i in marked if i.value == "yes"), len(marked)
 
 
-def hints(view: ProposalView) -> dict[str, str]:
-    """Facts the bot can check itself, shown next to the items a reviewer marks."""
-    total = view.total
-    swadaya = view.totals_by_source().get("swadaya", 0)
-    share = (swadaya * 100 // total) if total else 0
-    limit = policy.over_ceiling(view)
-    facts = {
-        "ceiling": f"ceiling:{'over' if limit else 'ok'}",
-        "swadaya": f"swadaya:{share}:{view.round.swadaya_min_pct}",
-        "documents": f"documents:{len(view.attachments)}",
+def hints(view: ProposalView) -> dict[str, tuple[int, ...]]:
+    """Facts the bot can check itself, shown next to the items a reviewer marks: for the
+    ceiling (1 when over), the self-help share and minimum, the attachments, the poor
+    households of all households."""
+    facts: dict[str, tuple[int, ...]] = {
+        "ceiling": (1 if policy.over_ceiling(view) else 0,),
+        "swadaya": (swadaya_share(view), view.round.swadaya_min_pct),
+        "documents": (len(view.attachments),),
     }
     if view.households:
-        facts["poor"] = f"poor:{view.poor_households or 0}:{view.households}"
+        facts["poor"] = (view.poor_households or 0, view.households)
     return facts
 
 
@@ -643,7 +640,3 @@ async def timeline(
         if e.action != "access.denied"
     ]
     return loaded.view, events
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

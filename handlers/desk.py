@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
@@ -16,11 +16,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import exports, follows, people, review, rounds, winners
+from bot.config import Settings
 from bot.errors import DomainError, Stale
 from bot.i18n import translations
 from bot.text import join_blocks, q
 from handlers.callbacks import DeskCb, InviteCb, QueueCb
-from handlers.render import error_text, locale, when
+from handlers.render import error_text, when
 from handlers.replies import attempt, opened
 from handlers.review_text import (
     calendar_text,
@@ -433,9 +434,18 @@ def router() -> Router:
     @r.message(Calendar.name, Command("cancel", "batal"))
     @r.message(Calendar.deadline, Command("cancel", "batal"))
     @r.message(Inviting.village, Command("cancel", "batal"))
+    @r.message(Calendar.date, Command("back", "kembali"))
+    @r.message(Calendar.item, Command("back", "kembali"))
+    @r.message(Calendar.percent, Command("back", "kembali"))
+    @r.message(Calendar.name, Command("back", "kembali"))
+    @r.message(Inviting.village, Command("back", "kembali"))
     async def cancel(message: Message, state: FSMContext) -> None:
         await state.clear()
         await message.answer(_("Nothing was changed. /round shows the rounds."))
+
+    @r.message(StateFilter(*Calendar.__all_states__, Inviting.village), ~F.text)
+    async def not_text(message: Message) -> None:
+        await message.answer(_("Please answer with text, or /cancel."))
 
     @r.message(Calendar.deadline, Command("back", "kembali"))
     async def back_to_name(message: Message, state: FSMContext) -> None:
@@ -554,46 +564,42 @@ def router() -> Router:
         rid: int,
         now: datetime,
         i18n: I18n,
+        settings: Settings,
     ) -> None:
         bundle = await attempt(message, exports.collect(session, person, rid, now))
         if bundle is None:
             return
-        lang = locale()
+        # The files go to the radio, the website and notice boards: the district's language,
+        # whoever asks; the captions are for the requester.
+        lang = settings.default_locale
         gettext = translations(lang).gettext
+        with i18n.use_locale(lang):
+            files = [
+                (exports.to_csv(bundle, gettext, proposal_status), "proposals.csv"),
+                (exports.to_xlsx(bundle, gettext, proposal_status), "proposals.xlsx"),
+            ]
+            if exports.winners(bundle):
+                files += [
+                    (exports.radio_script(bundle, gettext, lang).encode("utf-8"), "radio.txt"),
+                    (exports.winners_pdf(bundle, gettext, lang, now), "winners.pdf"),
+                ]
+        captions = {
+            "proposals.csv": _("All proposals with status, checklist score and amounts (CSV)."),
+            "proposals.xlsx": _("The same as a spreadsheet (XLSX)."),
+            "radio.txt": _("A script to read on the radio."),
+            "winners.pdf": _("One page for notice boards (PDF)."),
+        }
         slug = f"paket-{bundle.round.year}-{bundle.round.id}"
-        await bot.send_document(
-            message.chat.id,
-            BufferedInputFile(
-                exports.to_csv(bundle, gettext, proposal_status), f"{slug}-proposals.csv"
-            ),
-            caption=_("All proposals with status, checklist score and amounts (CSV)."),
-        )
-        await bot.send_document(
-            message.chat.id,
-            BufferedInputFile(
-                exports.to_xlsx(bundle, gettext, proposal_status), f"{slug}-proposals.xlsx"
-            ),
-            caption=_("The same as a spreadsheet (XLSX)."),
-        )
+        for data, name in files:
+            await bot.send_document(
+                message.chat.id,
+                BufferedInputFile(data, f"{slug}-{name}"),
+                caption=captions[name],
+            )
         if not exports.winners(bundle):
             await message.answer(
                 _("No winner is named yet, so there is no radio script or notice yet.")
             )
-            return
-        await bot.send_document(
-            message.chat.id,
-            BufferedInputFile(
-                exports.radio_script(bundle, gettext, lang).encode("utf-8"), f"{slug}-radio.txt"
-            ),
-            caption=_("A script to read on the radio."),
-        )
-        await bot.send_document(
-            message.chat.id,
-            BufferedInputFile(
-                exports.winners_pdf(bundle, gettext, lang, now), f"{slug}-winners.pdf"
-            ),
-            caption=_("One page for notice boards (PDF)."),
-        )
 
     @r.callback_query(DeskCb.filter(F.action == "x"))
     async def on_exports(
@@ -604,10 +610,11 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
         i18n: I18n,
+        settings: Settings,
     ) -> None:
         message = await opened(callback)
         if message is not None:
-            await send_exports(message, bot, session, person, callback_data.id, now, i18n)
+            await send_exports(message, bot, session, person, callback_data.id, now, i18n, settings)
 
     @r.message(Command("ekspor", "export"))
     async def cmd_export(
@@ -617,13 +624,14 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
         i18n: I18n,
+        settings: Settings,
     ) -> None:
         found = await attempt(message, review.review_rounds(session, person, now, "export"))
         if not found:
             if found is not None:
                 await message.answer(_("No round yet."))
             return
-        await send_exports(message, bot, session, person, found[0].id, now, i18n)
+        await send_exports(message, bot, session, person, found[0].id, now, i18n, settings)
 
     # -- invitations ----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from datetime import datetime
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -627,9 +627,16 @@ def router() -> Router:
             return
         await message.answer(_("🔓 The objector is: {who}. This was logged.").format(who=q(who)))
 
+    @r.message(StateFilter(*Responding.__all_states__), ~F.text)
+    async def not_text(message: Message) -> None:
+        await message.answer(_("Please answer with text, or /cancel."))
+
     @r.message(Responding.reply, Command("cancel", "batal"))
     @r.message(Responding.answer, Command("cancel", "batal"))
     @r.message(Responding.unmask, Command("cancel", "batal"))
+    @r.message(Responding.reply, Command("back", "kembali"))
+    @r.message(Responding.answer, Command("back", "kembali"))
+    @r.message(Responding.unmask, Command("back", "kembali"))
     async def cancel_response(message: Message, state: FSMContext) -> None:
         await state.clear()
         await message.answer(_("Nothing was sent."))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -704,6 +704,10 @@ def router() -> Router:
         await decided(message, state, bot, session, person, now, days)
 
     @r.message(Desk.reason, Command("cancel", "batal"))
+    @r.message(StateFilter(Desk.reason, Desk.note), ~F.text)
+    async def not_text(message: Message) -> None:
+        await message.answer(_("Please answer with text, or /cancel."))
+
     @r.message(Desk.note, Command("cancel", "batal"))
     async def cancel_reason(message: Message, state: FSMContext) -> None:
         await state.clear()

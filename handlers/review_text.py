@@ -87,20 +87,19 @@ def field_label(name: str) -> str:
     }[name]
 
 
-def hint_text(hint: str | None) -> str | None:
+def hint_text(code: str, hint: tuple[int, ...] | None) -> str | None:
     if not hint:
         return None
-    kind, *values = hint.split(":")
-    if kind == "ceiling":
-        return _("bot: over the limit") if values[0] == "over" else _("bot: within the limit")
-    if kind == "swadaya":
+    if code == "ceiling":
+        return _("bot: over the limit") if hint[0] else _("bot: within the limit")
+    if code == "swadaya":
         return _("bot: self-help {share}%, minimum {minimum}%").format(
-            share=values[0], minimum=values[1]
+            share=hint[0], minimum=hint[1]
         )
-    if kind == "documents":
-        return _("bot: {n} attachments").format(n=values[0])
-    if kind == "poor":
-        return _("bot: {poor} of {all} households poor").format(poor=values[0], all=values[1])
+    if code == "documents":
+        return _("bot: {n} attachments").format(n=hint[0])
+    if code == "poor":
+        return _("bot: {poor} of {all} households poor").format(poor=hint[0], all=hint[1])
     return None
 
 
@@ -186,7 +185,7 @@ def checklist_lines(items: list[CheckItem]) -> list[str]:
         line = f"{index}. {q(item_label(item.code))}: {mark_label(item.value)}"
         if item.note:
             line += f" · <i>{q(item.note)}</i>"
-        hint = hint_text(item.hint)
+        hint = hint_text(item.code, item.hint)
         if hint:
             line += f" ({hint})"
         lines.append(line)
