@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -311,6 +313,10 @@ def report_text(
     return join_blocks(blocks, sep="\n")
 
 
+def plain_text(html_text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
 def history_text(broadcasts: list[BroadcastView], counts: dict[int, DeliveryCounts]) -> list[str]:
     from aiogram.utils.i18n import get_i18n
 
@@ -320,9 +326,14 @@ def history_text(broadcasts: list[BroadcastView], counts: dict[int, DeliveryCoun
     blocks = [_("📢 <b>Recent announcements</b>")]
     for b in broadcasts:
         when = fmt.when(b.queued_at or b.created_at, ZoneInfo(b.timezone), locale)
-        body = b.body or (event(b).text if b.kind == "event" else "")
+        if b.kind == "event":
+            rendered = results(b)[0].text if b.template in ("candidates", "winners") else None
+            # Events are HTML: cut the plain text, or a tag cut in half breaks the message.
+            body = plain_text(rendered or event(b).text)
+        else:
+            body = b.body or ""
         preview = body if len(body) <= 300 else body[:300] + "…"
-        block = f"<b>#{b.id}</b> · {when}\n{q(preview) if b.kind != 'event' else preview}"
+        block = f"<b>#{b.id}</b> · {when}\n{q(preview)}"
         if b.id in counts:
             block += "\n" + counts_line(counts[b.id])
             if counts[b.id].open:

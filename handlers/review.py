@@ -140,12 +140,24 @@ def actions_keyboard(dossier: review.Dossier) -> InlineKeyboardMarkup:
 
 
 async def send_dossier(
-    message: Message, bot: Bot, dossier: review.Dossier, now: datetime, *, files: bool
+    message: Message,
+    bot: Bot,
+    dossier: review.Dossier,
+    now: datetime,
+    *,
+    files: bool,
+    events: list[review.Event] | None = None,
 ) -> None:
+    """The proposal, its review so far, its attachments and its history; the decision buttons
+    come last so they sit under the thumb."""
     view = dossier.proposal
     blocks = summary_blocks(view, now) + dossier_blocks(dossier)
     for chunk in join_blocks(blocks):
         await message.answer(chunk)
+    if events:
+        history = timeline_blocks(view.number, view.title, events, view.round.timezone)
+        for chunk in join_blocks(history, sep="\n"):
+            await message.answer(chunk)
     if files:
         await resend_files(bot, message.chat.id, [(a.kind, a.file_id) for a in view.attachments])
     await message.answer(
@@ -276,8 +288,12 @@ def router() -> Router:
         files: bool = True,
     ) -> None:
         dossier = await attempt(message, review.dossier(session, person, pid, now))
-        if dossier is not None:
-            await send_dossier(message, bot, dossier, now, files=files)
+        if dossier is None:
+            return
+        events = None
+        if files:  # a first opening shows the history too; a refresh after an action does not
+            _view, events = await review.timeline(session, person, pid, now)
+        await send_dossier(message, bot, dossier, now, files=files, events=events)
 
     @r.callback_query(RevCb.filter(F.action == "o"))
     async def on_open(

@@ -143,6 +143,7 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert "APBN (anggaran nasional): Rp 25.000.000" in dossier
     assert "Swadaya masyarakat: Rp 2.000.000" in dossier
     assert "dalam penilaian (versi 1)" in dossier
+    assert "Riwayat KDL-2026-003" in dossier and "dikirim sebagai KDL-2026-003" in dossier
     files = [m for m in budi.replies if m.kind in ("photo", "document")]
     assert [m.kind for m in files] == ["photo", "document"]  # attachments re-sent by file_id
 
@@ -334,6 +335,12 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert "Pemenang akhir" in everything_seen(rina) and "Final winners" in everything_seen(dodi)
     for who in (ani, joko, dodi):
         assert obj_a.pseudonym not in everything_seen(who)
+
+    # the history lists the announcements and notices that reached each person, safely cut
+    await rina.send("/pengumuman")
+    assert rina.saw("Calon pemenang Tahap 1 2026") and rina.saw("Pemenang akhir Tahap 1 2026")
+    await ani.send("/pengumuman")
+    assert ani.saw("Seorang warga mengajukan keberatan atas usulan Anda")
 
     # -- exports ---------------------------------------------------------------------------------
     emulator.calls.clear()
