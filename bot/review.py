@@ -78,7 +78,8 @@ async def guard_pokja(
     now: datetime,
     *,
     admin: bool = False,
-) -> None:
+) -> bool:
+    """True, or NotAllowed after the attempt is logged (handlers stop on either answer)."""
     try:
         if admin:
             policy.require_admin(person, district_id)
@@ -86,14 +87,16 @@ async def guard_pokja(
             policy.require_pokja(person, district_id)
     except NotAllowed as exc:
         raise await deny(session, person, exc, action, subject, now) from None
+    return True
 
 
-async def guard_desk(session: AsyncSession, person: PersonView, action: str, now: datetime) -> None:
+async def guard_desk(session: AsyncSession, person: PersonView, action: str, now: datetime) -> bool:
     """Opening a POKJA tool at all; each action then checks the district it touches."""
     try:
         policy.require_pokja_somewhere(person)
     except NotAllowed as exc:
         raise await deny(session, person, exc, action, "", now) from None
+    return True
 
 
 def staff_districts(person: PersonView) -> list[int]:

@@ -108,12 +108,12 @@ def router() -> Router:
         if round_ is None:
             await message.answer(_("That round does not exist. /round lists them."))
             return None
-        try:
-            await review.guard_pokja(
+        if not await attempt(
+            message,
+            review.guard_pokja(
                 session, person, round_.district_id, "round.show", f"round:{rid}", now
-            )
-        except DomainError as exc:
-            await message.answer(error_text(exc))
+            ),
+        ):
             return None
         return round_
 
@@ -374,12 +374,12 @@ def router() -> Router:
         message = await opened(callback)
         if message is None:
             return
-        try:
-            await review.guard_pokja(
+        if not await attempt(
+            message,
+            review.guard_pokja(
                 session, person, callback_data.id, "round.open", f"district:{callback_data.id}", now
-            )
-        except DomainError as exc:
-            await message.answer(error_text(exc))
+            ),
+        ):
             return
         await state.set_state(Calendar.name)
         await state.set_data({"district": callback_data.id})
@@ -639,10 +639,7 @@ def router() -> Router:
     async def cmd_invite(
         message: Message, session: AsyncSession, person: PersonView, now: datetime
     ) -> None:
-        try:
-            await review.guard_desk(session, person, "invite", now)
-        except DomainError as exc:
-            await message.answer(error_text(exc))
+        if not await attempt(message, review.guard_desk(session, person, "invite", now)):
             return
         b = InlineKeyboardBuilder()
         for district_id in review.staff_districts(person):
@@ -713,17 +710,17 @@ def router() -> Router:
                 message, bot, session, person, callback_data.id, Role.PAKEM, callback_data.arg, now
             )
         else:
-            try:
-                await review.guard_pokja(
+            if not await attempt(
+                message,
+                review.guard_pokja(
                     session,
                     person,
                     callback_data.id,
                     "invite.pakem",
                     f"district:{callback_data.id}",
                     now,
-                )
-            except DomainError as exc:
-                await message.answer(error_text(exc))
+                ),
+            ):
                 return
             await state.set_state(Inviting.village)
             await state.set_data({"district": callback_data.id})

@@ -548,8 +548,9 @@ def router() -> Router:
             return
         if callback_data.action == "M":
             district = view.proposal.round.district_id
-            try:
-                await guard_pokja(
+            if not await attempt(
+                message,
+                guard_pokja(
                     session,
                     person,
                     district,
@@ -557,9 +558,8 @@ def router() -> Router:
                     f"objection:{view.id}",
                     now,
                     admin=True,
-                )
-            except DomainError as exc:
-                await message.answer(error_text(exc))
+                ),
+            ):
                 return
             await state.set_state(Responding.unmask)
             await state.set_data({"oid": view.id})
