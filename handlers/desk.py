@@ -224,7 +224,7 @@ def router() -> Router:
             return
         await state.clear()
         await message.answer(
-            _("✅ {field} is now {when}. The people it affects are told.").format(
+            _("✅ {field} moved to {when}. The people it affects are told.").format(
                 field=field_label(field), when=when(moment, round_.timezone)
             )
         )

@@ -218,13 +218,16 @@ def review_event(broadcast: BroadcastView) -> OutMessage | None:
                         outcome=outcome_label(str(p.get("outcome"))),
                     ),
                     _("The POKJA's answer: {answer}").format(answer=q(p.get("answer"))),
+                    _("Your proposal is back in review; the POKJA decides on it again.")
+                    if p.get("outcome") == "upheld"
+                    else "",
                 ]
-            )
+            ).strip()
         )
     if t == "calendar_changed":
         new = datetime.fromisoformat(str(p["new"]))
         old = datetime.fromisoformat(str(p["old"])) if p.get("old") else None
-        text = _("🗓 <b>{round}</b>: {field} is now {new}.").format(
+        text = _("🗓 <b>{round}</b>: {field} moved to {new}.").format(
             round=q(p.get("round")),
             field=field_label(str(p["field"])),
             new=fmt.when(new, zone, loc),

@@ -79,10 +79,10 @@ def item_label(code: str) -> str:
 def field_label(name: str) -> str:
     return {
         "submission_deadline": _("Submission deadline"),
-        "review_start": _("Review starts"),
-        "review_end": _("Review ends"),
-        "clarify_start": _("Clarification window opens"),
-        "clarify_end": _("Clarification window closes"),
+        "review_start": _("Review start"),
+        "review_end": _("Review end"),
+        "clarify_start": _("Clarification window opening"),
+        "clarify_end": _("Clarification window closing"),
         "final_at": _("Final announcement"),
     }[name]
 
@@ -353,7 +353,7 @@ def own_objections_text(views: list[ObjectionView]) -> str:
 
 def amounts_line(entry: dict[str, Any]) -> str:
     parts = [
-        _("{source} {amount}").format(source=source_label(s), amount=money(int(a)))
+        _("{source}: {amount}").format(source=source_label(s), amount=money(int(a)))
         for s, a in dict(entry.get("sources") or {}).items()
     ]
     return _("{total} ({parts})").format(total=money(int(entry["total"])), parts="; ".join(parts))

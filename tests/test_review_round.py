@@ -106,28 +106,28 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     # -- the calendar: dates in order, each change told ----------------------------------------
     clock.advance(days=6)  # the submission deadline has passed
     await budi.send("/round")
-    await budi.press("✏️ Penilaian dimulai")
+    await budi.press("✏️ Awal penilaian")
     await budi.send("05-11-2026")
     assert budi.saw("Tanggal itu sudah lewat")
     await budi.send("2026-11-08 18:00")
-    assert budi.saw("Penilaian dimulai sekarang")
-    await budi.press("✏️ Penilaian selesai")
+    assert budi.saw("Awal penilaian diubah menjadi 8 November 2026, 18:00 WIB")
+    await budi.press("✏️ Akhir penilaian")
     await budi.send("15-11-2026")
-    await budi.press("✏️ Masa sanggah ditutup")
+    await budi.press("✏️ Penutupan masa sanggah")
     await budi.send("tanggal besok")
     assert budi.saw("Tulis tanggal seperti 31-12-2026")
     await budi.send("12-11-2026")
     assert budi.saw(
-        "Masa sanggah ditutup harus setelah Penilaian selesai (15 November 2026, 23:59 WIB)"
+        "Penutupan masa sanggah harus setelah Akhir penilaian (15 November 2026, 23:59 WIB)"
     )
     await budi.send("22-11-2026")
     await budi.press("✏️ Pengumuman akhir")
     await budi.send("25-11-2026 09:00")
-    assert budi.saw("Pengumuman akhir sekarang 25 November 2026, 09:00 WIB")
+    assert budi.saw("Pengumuman akhir diubah menjadi 25 November 2026, 09:00 WIB")
     await drained(sessions)
-    assert "Masa sanggah ditutup sekarang" in everything_seen(rina)  # residents hear it
-    assert "Penilaian selesai sekarang" in everything_seen(ani)  # the committees hear theirs
-    assert "Penilaian selesai" not in everything_seen(rina)
+    assert "Penutupan masa sanggah diubah menjadi" in everything_seen(rina)  # residents hear it
+    assert "Akhir penilaian diubah menjadi" in everything_seen(ani)  # the committees hear theirs
+    assert "Akhir penilaian" not in everything_seen(rina)
     await budi.press("🏡 Desa")
     assert budi.saw("Blumah: PAKEM 1, draf 0, terkirim 2")
 
@@ -228,7 +228,9 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert rina_announcement, everything_seen(rina)
     dodi_announcement = [m for m in dodi.chat if "Candidate winners" in m.text]
     assert dodi_announcement, everything_seen(dodi)  # in his own language
-    assert "Rp 6.500.000" in everything_seen(rina) and "Rp 6,500,000" in everything_seen(dodi)
+    assert "APBD (anggaran kabupaten): Rp 6.500.000" in everything_seen(
+        rina
+    ) and "Rp 6,500,000" in everything_seen(dodi)
 
     # -- objections ---------------------------------------------------------------------------
     clock.advance(days=1)
@@ -301,6 +303,7 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert "diterima" in everything_seen(rina) and "Harga pasar semen" in everything_seen(rina)
     assert "dismissed" in everything_seen(dodi) and "lelang terbuka" in everything_seen(dodi)
     assert "Rina" not in everything_seen(ani) and "Dodi" not in everything_seen(joko)
+    assert "Usulan Anda kembali ke penilaian" in everything_seen(ani)
     assert (await proposal_by_number(sessions, a)).status == "submitted"
 
     # a winner cannot be named while the window is open
