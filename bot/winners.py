@@ -85,6 +85,13 @@ async def candidates_draft(
         raise Locked("candidates_published", when=round_.candidates_published_at)
     if round_.clarify_end is None or round_.clarify_end <= now:
         raise Invalid("clarify_end_needed")
+    if round_.review_end is not None and now < round_.review_end:
+        # The calendar is a public promise: committees were told the review runs until then.
+        raise Locked("review_not_over", until=round_.review_end, zone=round_.timezone)
+    undecided = await store.round_proposals(session, round_id, [policy.SUBMITTED, policy.REVISION])
+    if undecided:
+        # Shortlisting closes with the announcement: a proposal still in review would lose.
+        raise Invalid("review_unfinished", numbers=", ".join(r.number or "" for r in undecided))
     groups = await _grouped(session, round_, [policy.CANDIDATE])
     if not groups:
         raise Invalid("no_candidates")

@@ -360,12 +360,19 @@ def amounts_line(entry: dict[str, Any]) -> str:
 
 
 def candidates_blocks(params: dict[str, Any], district: str, zone: str) -> list[str]:
+    start = datetime.fromisoformat(str(params["clarify_start"]))
     end = datetime.fromisoformat(str(params["clarify_end"]))
     blocks = [
         _(
             "⭐ <b>Candidate winners of {round}</b>, {district}\n"
-            "Anyone may object until {until}: press a button below or send /keberatan."
-        ).format(round=q(params["round"]), district=q(district), until=when(end, zone))
+            "Anyone may object from {start} until {until}: press a button below or send "
+            "/keberatan."
+        ).format(
+            round=q(params["round"]),
+            district=q(district),
+            start=when(start, zone),
+            until=when(end, zone),
+        )
     ]
     for group in params["groups"]:
         lines = [
@@ -502,6 +509,16 @@ def review_error(exc: DomainError) -> str | None:
         return _("Write the date like 31-12-2026 or 31-12-2026 17:00.")
     if code == "clarify_end_needed":
         return _("Set the date the clarification window closes (in the future) with /round first.")
+    if code == "review_not_over":
+        return _(
+            "The review runs until {when}, as the calendar told everyone. Announce the "
+            "candidates after it, or move the end of the review with /round."
+        ).format(when=when(p["until"], zone))
+    if code == "review_unfinished":
+        return _(
+            "These proposals are not decided yet: {numbers}. Shortlist, reject or wait for "
+            "their revision first: the list closes when it is announced."
+        ).format(numbers=q(p["numbers"]))
     if code == "no_candidates":
         return _("No proposal is shortlisted as a candidate yet.")
     if code == "no_candidates_announced":

@@ -4,14 +4,16 @@ domain functions the handlers call."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
-from bot import reminders, review, rounds
+from bot import reminders, review, rounds, winners
+from bot.errors import Invalid, Locked
 from storage import queries
-from storage.models import Broadcast, Outbox, Person, Proposal, RoleGrant
+from storage.models import Broadcast, Outbox, Person, Proposal, RoleGrant, Round
 from storage.views import Role
 from tests.seed import BLUMAH, PLANTUNGAN, kendal, round_
 
@@ -111,3 +113,34 @@ async def test_a_moved_deadline_moves_the_reminders_and_is_told(sessions, clock)
     [payload] = [p for kind, _, _, p in rows if kind == "reminder"]
     [item] = json.loads(payload)["items"]
     assert datetime.fromisoformat(item["deadline"]) == new_deadline
+
+
+async def test_candidates_wait_for_the_review_to_end_and_every_decision(sessions, clock):
+    district = await kendal(sessions, clock())
+    round_view = await round_(sessions, district, clock(), days=1)
+    pokja, pakem = await people(sessions, district.id, round_view.id)
+    async with sessions() as session, session.begin():
+        stored = await session.get(Round, round_view.id)
+        assert stored is not None
+        stored.review_end = clock() + timedelta(days=3)
+        stored.clarify_end = clock() + timedelta(days=10)
+        for n, status in enumerate(("candidate", "revision", "submitted", "rejected")):
+            session.add(
+                Proposal(
+                    round_id=round_view.id,
+                    village_kode=BLUMAH,
+                    author_id=pakem.id,
+                    status=status,
+                    number=f"KDL-2026-{n + 1:03d}",
+                    title="Jalan",
+                )
+            )
+    async with sessions() as session:
+        with pytest.raises(Locked) as early:
+            await winners.candidates_draft(session, pokja, round_view.id, clock())
+        assert early.value.code == "review_not_over"
+        with pytest.raises(Invalid) as open_ones:
+            await winners.candidates_draft(
+                session, pokja, round_view.id, clock() + timedelta(days=4)
+            )
+        assert open_ones.value.params["numbers"] == "KDL-2026-002, KDL-2026-003"

@@ -216,6 +216,9 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     # -- candidates announced, the window opens ---------------------------------------------------
     await budi.send("/round")
     await budi.press("⭐ Umumkan calon")
+    assert budi.saw("Penilaian berlangsung sampai 15 November 2026, 23:59 WIB")
+    clock.advance(days=8)  # 16 Nov, 10:00 WIB: the review period is over
+    await budi.press("⭐ Umumkan calon")
     preview = budi.reply_text
     assert "Calon pemenang" in preview and "Blumah" in preview and "Kediten" in preview
     assert "KDL-2026-004" not in preview
@@ -313,7 +316,7 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert budi.saw("Masa sanggah dibuka sampai")
 
     # -- after the window ------------------------------------------------------------------------
-    clock.advance(days=15)  # 23 Nov, 10:00 WIB
+    clock.advance(days=6)  # 23 Nov, 10:00 WIB
     eko = person("Eko Warga")
     await eko.send("/keberatan")
     assert eko.saw("Masa sanggah sudah ditutup pada 22 November 2026, 23:59 WIB")
