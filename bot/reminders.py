@@ -22,6 +22,8 @@ from storage.models import Broadcast
 from storage.views import PersonView, RoundView
 
 DEFAULT_OFFSETS = "7d,3d,1d,3h"
+# A revision runs for days, not weeks: the day before and the last hours.
+REVISION_OFFSETS = "1d,3h"
 _OFFSET_RE = re.compile(r"^(\d{1,6})([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
@@ -97,10 +99,16 @@ class Due:
     kind: str
     deadline: datetime
     offset: timedelta
+    number: str | None = None
 
 
 def due_reminder(
-    round_: RoundView, kind: str, deadline: datetime, offsets: list[timedelta], now: datetime
+    round_: RoundView,
+    kind: str,
+    deadline: datetime,
+    offsets: list[timedelta],
+    now: datetime,
+    number: str | None = None,
 ) -> Due | None:
     """Missed reminders are not sent one by one: only the latest one reached counts, and none
     once the deadline is past."""
@@ -112,7 +120,7 @@ def due_reminder(
     offset = min(reached)
     stamp = deadline.strftime("%Y%m%d%H%M")
     key = f"r{round_.id}:{kind}:{stamp}:{int(offset.total_seconds() // 60)}m"
-    return Due(key, round_, kind, deadline, offset)
+    return Due(key, round_, kind, deadline, offset, number)
 
 
 @dataclass(frozen=True)
@@ -138,14 +146,9 @@ async def tick(
         day = now.astimezone(quiet.zone).date().isoformat()
         items: dict[int, list[tuple[Due, Recipient, int]]] = defaultdict(list)
         chats: dict[int, Recipient] = {}
-        for round_ in await queries.open_rounds(session, district.id, now):
-            offsets = parse_offsets(round_.reminder_offsets or default_offsets)
-            due = due_reminder(round_, "submission", round_.submission_deadline, offsets, now)
-            if due is None:
-                continue
+        for due, recipients in await _due(session, district.id, now, default_offsets):
             if quiet.contains(now) and due.deadline > quiet.next_end(now):
                 continue  # waits for the morning; the deadline is still ahead then
-            recipients = await _committees_to_remind(session, round_)
             done = await delivery.marked(session, [due.key])
             for recipient, drafts in recipients:
                 if (due.key, recipient.person_id) in done:
@@ -203,10 +206,50 @@ async def tick(
     return queued
 
 
+async def _due(
+    session: AsyncSession, district_id: int, now: datetime, default_offsets: str
+) -> list[tuple[Due, list[tuple[Recipient, int]]]]:
+    """Every deadline with a reminder due now: rounds' submission deadlines for committees that
+    have not submitted, and revision deadlines for the committee of each revised proposal."""
+    found: list[tuple[Due, list[tuple[Recipient, int]]]] = []
+    for round_ in await queries.open_rounds(session, district_id, now):
+        offsets = parse_offsets(round_.reminder_offsets or default_offsets)
+        due = due_reminder(round_, "submission", round_.submission_deadline, offsets, now)
+        if due is not None:
+            found.append((due, await _committees_to_remind(session, round_)))
+    revision_offsets = parse_offsets(REVISION_OFFSETS)
+    for proposal in await delivery.revisions_open(session, district_id, now):
+        round_ = await queries.round_by_id(session, proposal.round_id)
+        assert round_ is not None and proposal.revision_deadline is not None
+        due = due_reminder(
+            round_,
+            f"rev{proposal.id}",
+            proposal.revision_deadline,
+            revision_offsets,
+            now,
+            proposal.number,
+        )
+        if due is None:
+            continue
+        name, _ = await queries.region_names(session, proposal.village_kode)
+        members = await queries.pakem_members(session, round_.id, proposal.village_kode)
+        found.append(
+            (
+                due,
+                [
+                    (Recipient(m.id or 0, m.telegram_id, proposal.village_kode, name), 0)
+                    for m in members
+                ],
+            )
+        )
+    return found
+
+
 def _item(due: Due, recipient: Recipient, drafts: int, now: datetime) -> dict[str, object]:
     return {
         "round": due.round.name,
-        "kind": due.kind,
+        "kind": "revision" if due.kind.startswith("rev") else due.kind,
+        "number": due.number,
         "deadline": due.deadline.isoformat(),
         "timezone": due.round.timezone,
         "village": recipient.village_name,

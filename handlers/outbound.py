@@ -252,12 +252,21 @@ def reminder(row: ClaimedRow) -> OutMessage:
     for item in item_payload(row.payload):
         deadline = datetime.fromisoformat(str(item["deadline"]))
         zone = ZoneInfo(str(item.get("timezone") or "Asia/Jakarta"))
-        line = _(
-            "• <b>{round}</b>, village {village}: proposals can be submitted until {when} "
-            "({left} left)."
-        ).format(
+        template = (
+            _(
+                "• <b>{round}</b>, village {village}: the revision of {number} can be sent "
+                "until {when} ({left} left)."
+            )
+            if item.get("kind") == "revision"
+            else _(
+                "• <b>{round}</b>, village {village}: proposals can be submitted until {when} "
+                "({left} left)."
+            )
+        )
+        line = template.format(
             round=q(item["round"]),
             village=q(item["village"]),
+            number=q(item.get("number")),
             when=fmt.when(deadline, zone, locale),
             left=duration(int(str(item["left_minutes"])) * 60),
         )

@@ -25,6 +25,7 @@ from storage.models import (
     Region,
     ReminderMark,
     RoleGrant,
+    Round,
 )
 from storage.queries import _insert
 from storage.types import UTCDateTime
@@ -666,3 +667,18 @@ async def reminder_receipts(session: AsyncSession, district_id: int) -> list[Rem
         .order_by(Region.name, Person.full_name)
     )
     return [ReminderReceipt(*r) for r in rows.all()]
+
+
+async def revisions_open(session: AsyncSession, district_id: int, now: datetime) -> list[Proposal]:
+    """Proposals sent back for revision whose revision deadline is still ahead."""
+    rows = await session.execute(
+        select(Proposal)
+        .join(Round, Round.id == Proposal.round_id)
+        .where(
+            Round.district_id == district_id,
+            Proposal.status == "revision",
+            Proposal.revision_deadline > now,  # type: ignore[operator]
+        )
+        .order_by(Proposal.id)
+    )
+    return list(rows.scalars())

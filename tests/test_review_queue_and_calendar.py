@@ -144,3 +144,41 @@ async def test_candidates_wait_for_the_review_to_end_and_every_decision(sessions
                 session, pokja, round_view.id, clock() + timedelta(days=4)
             )
         assert open_ones.value.params["numbers"] == "KDL-2026-002, KDL-2026-003"
+
+
+async def test_a_revision_deadline_is_reminded_to_its_committee(sessions, clock):
+    district = await kendal(sessions, clock())
+    round_view = await round_(sessions, district, clock(), days=1)
+    _pokja, pakem = await people(sessions, district.id, round_view.id)
+    clock.advance(days=2)  # the submission deadline is behind us: no submission reminders
+    deadline = clock() + timedelta(days=3)
+    async with sessions() as session, session.begin():
+        session.add(
+            Proposal(
+                round_id=round_view.id,
+                village_kode=BLUMAH,
+                author_id=pakem.id,
+                status="revision",
+                number="KDL-2026-001",
+                title="Jalan",
+                revision_deadline=deadline,
+            )
+        )
+    async with sessions() as session, session.begin():
+        assert await reminders.tick(session, clock()) == 0  # three days ahead
+    clock.now = deadline - timedelta(hours=20)  # 1 day before, 14:00 WIB, not quiet
+    async with sessions() as session, session.begin():
+        assert await reminders.tick(session, clock()) == 1
+    async with sessions() as session, session.begin():
+        assert await reminders.tick(session, clock()) == 0  # once
+    async with sessions() as session:
+        [payload] = (
+            await session.execute(
+                select(Outbox.payload)
+                .join(Broadcast, Broadcast.id == Outbox.broadcast_id)
+                .where(Broadcast.kind == "reminder", Outbox.person_id == pakem.id)
+            )
+        ).scalars()
+    [item] = json.loads(payload)["items"]
+    assert (item["kind"], item["number"], item["village"]) == ("revision", "KDL-2026-001", "Blumah")
+    assert datetime.fromisoformat(item["deadline"]) == deadline
