@@ -48,6 +48,10 @@ class Inviting(StatesGroup):
     village = State()
 
 
+# Steps where /back has nowhere to go but out; the deadline step goes back to the name.
+BACK_LEAVES = (Calendar.date, Calendar.item, Calendar.percent, Calendar.name, Inviting.village)
+
+
 def calendar_keyboard(round_: RoundView) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for name in rounds.CALENDAR:
@@ -428,17 +432,8 @@ def router() -> Router:
         )
         await show_round(message, round_)
 
-    @r.message(Calendar.date, Command("cancel", "batal"))
-    @r.message(Calendar.item, Command("cancel", "batal"))
-    @r.message(Calendar.percent, Command("cancel", "batal"))
-    @r.message(Calendar.name, Command("cancel", "batal"))
-    @r.message(Calendar.deadline, Command("cancel", "batal"))
-    @r.message(Inviting.village, Command("cancel", "batal"))
-    @r.message(Calendar.date, Command("back", "kembali"))
-    @r.message(Calendar.item, Command("back", "kembali"))
-    @r.message(Calendar.percent, Command("back", "kembali"))
-    @r.message(Calendar.name, Command("back", "kembali"))
-    @r.message(Inviting.village, Command("back", "kembali"))
+    @r.message(StateFilter(*Calendar.__all_states__, Inviting.village), Command("cancel", "batal"))
+    @r.message(StateFilter(*BACK_LEAVES), Command("back", "kembali"))
     async def cancel(message: Message, state: FSMContext) -> None:
         await state.clear()
         await message.answer(_("Nothing was changed. /round shows the rounds."))

@@ -22,7 +22,7 @@ from bot.review import guard_pokja
 from bot.text import join_blocks, q
 from handlers.callbacks import ObjCb
 from handlers.render import error_text, money, when
-from handlers.replies import attempt, opened, reasoned, target
+from handlers.replies import LEAVE, attempt, opened, reasoned, target
 from handlers.review import resend_files
 from handlers.review_text import (
     category_label,
@@ -631,12 +631,7 @@ def router() -> Router:
     async def not_text(message: Message) -> None:
         await message.answer(_("Please answer with text, or /cancel."))
 
-    @r.message(Responding.reply, Command("cancel", "batal"))
-    @r.message(Responding.answer, Command("cancel", "batal"))
-    @r.message(Responding.unmask, Command("cancel", "batal"))
-    @r.message(Responding.reply, Command("back", "kembali"))
-    @r.message(Responding.answer, Command("back", "kembali"))
-    @r.message(Responding.unmask, Command("back", "kembali"))
+    @r.message(StateFilter(*Responding.__all_states__), Command(*LEAVE))
     async def cancel_response(message: Message, state: FSMContext) -> None:
         await state.clear()
         await message.answer(_("Nothing was sent."))

@@ -14,6 +14,8 @@ from handlers.render import error_text
 T = TypeVar("T")
 # Errors after which the person simply types the text again; any other refusal ends the step.
 RETYPE = ("reason_short", "too_long", "too_short")
+# /cancel and /back both leave a one-message step (a reason, a reply) without sending it.
+LEAVE = ("cancel", "batal", "back", "kembali")
 
 
 async def attempt(message: Message, action: Awaitable[T]) -> T | None:

@@ -719,12 +719,11 @@ def router() -> Router:
         days = int(callback_data.arg) if callback_data.arg.isdigit() else 0
         await decided(message, state, bot, session, person, now, days)
 
-    @r.message(Desk.reason, Command("cancel", "batal"))
     @r.message(StateFilter(Desk.reason, Desk.note), ~F.text)
     async def not_text(message: Message) -> None:
         await message.answer(_("Please answer with text, or /cancel."))
 
-    @r.message(Desk.note, Command("cancel", "batal"))
+    @r.message(StateFilter(Desk.reason, Desk.note), Command("cancel", "batal"))
     async def cancel_reason(message: Message, state: FSMContext) -> None:
         await state.clear()
         await message.answer(_("Nothing was decided. /tinjau opens the review queue."))
@@ -736,9 +735,7 @@ def router() -> Router:
             _("The visit record is kept. Press 📍 Field visit on the proposal to continue it.")
         )
 
-    @r.message(Desk.reason, Command("back", "kembali"))
-    @r.message(Desk.note, Command("back", "kembali"))
-    @r.message(Desk.verifying, Command("back", "kembali"))
+    @r.message(StateFilter(*Desk.__all_states__), Command("back", "kembali"))
     async def back_to_dossier(
         message: Message,
         state: FSMContext,

@@ -80,6 +80,11 @@ async def test_five_objections_then_a_polite_refusal(bot, person, sessions, cloc
     # The committee replies once; the second try is refused
     await drained(sessions)
     await ani.press("✍️ Jawab dengan klarifikasi")
+    await ani.send("/back")
+    assert ani.saw("Tidak ada yang dikirim")
+    await ani.press("✍️ Jawab dengan klarifikasi")
+    await ani.send("ok")
+    assert ani.saw("paling sedikit 10 karakter")  # the step stays for another try
     await ani.send("Papan nama dipasang setelah dana cair, sesuai petunjuk teknis.")
     assert ani.saw("sudah dikirim ke POKJA")
     replied, button = ani.find_button("✍️ Jawab dengan klarifikasi")

@@ -28,6 +28,17 @@ async def test_a_decision_on_a_stale_view_is_refused(bot, person, sessions, cloc
     await grant(ani, sessions, district, Role.PAKEM, clock(), BLUMAH)
     number = await write_proposal(ani, "Jalan RT 01", [("Semen", "10 sak", "65.000", "apbd")])
 
+    # Leaving a decision half-way decides nothing
+    await budi.send("/tinjau")
+    await budi.press(f"Buka {number}")
+    await budi.press("✖ Tolak")
+    await budi.send_sticker()
+    assert budi.saw("Jawab dengan teks, atau /cancel.")
+    await budi.send("/cancel")
+    assert budi.saw("Tidak ada yang diputuskan")
+    await budi.send("Ini bukan alasan, tidak ada yang menunggu teks.")
+    assert (await proposal_by_number(sessions, number)).status == "submitted"
+
     # Both open the same proposal, both see version 1
     for who in (budi, sari):
         await who.send("/tinjau")
