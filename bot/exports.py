@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import i18n as fmt
 from bot import policy
 from bot.review import assemble as dossier_of
-from bot.review import checklist_items, guard_pokja, swadaya_share
+from bot.review import guard_pokja, swadaya_share
 from bot.winners import summary as round_summary
 from storage import queries
 from storage import review as store
@@ -281,6 +281,3 @@ def winners_pdf(bundle: Bundle, _: Gettext, locale: str, now: datetime) -> bytes
     page.showPage()
     page.save()
     return out.getvalue()
-
-
-__all__ = ["Bundle", "Row", "checklist_items", "collect", "to_csv", "to_xlsx"]

@@ -22,7 +22,7 @@ from bot.review import check_reason, deny, guard_pokja, notify_committee
 from storage import queries
 from storage import review as store
 from storage.models import Evidence, Objection, Person, Proposal
-from storage.views import PersonView, ProposalView, Role, RoundView
+from storage.views import PersonView, ProposalView, RoundView
 
 CATEGORIES = ("ineligible", "inflated", "untrue", "conflict", "other")
 MAX_PER_WINDOW = 5
@@ -67,7 +67,6 @@ class Draft:
     text: str | None
     evidence: int
     anonymous: bool | None
-    filed_this_window: int
 
 
 async def open_windows(session: AsyncSession, now: datetime) -> list[RoundView]:
@@ -98,7 +97,6 @@ async def _view(session: AsyncSession, row: Objection) -> Draft:
         prow = await session.get(Proposal, row.proposal_id)
         proposal = await queries.proposal_view(session, prow) if prow else None
     count = await store.count_evidence(session, "objection", row.id or 0)
-    filed = await store.count_filed(session, row.round_id, row.person_id) if row.round_id else 0
     return Draft(
         row.id or 0,
         Step(row.step),
@@ -109,7 +107,6 @@ async def _view(session: AsyncSession, row: Objection) -> Draft:
         row.text,
         count,
         row.anonymous,
-        filed,
     )
 
 
@@ -715,7 +712,3 @@ async def unmask(
     name = objector.full_name if objector else "?"
     handle = f" (@{objector.username})" if objector and objector.username else ""
     return f"{name}{handle}"
-
-
-def is_staff(person: PersonView, district_id: int) -> bool:
-    return person.has(Role.POKJA, district_id) or person.has(Role.ADMIN, district_id)

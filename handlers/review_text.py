@@ -7,13 +7,12 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
-from bot import i18n as fmt
 from bot.errors import DomainError
 from bot.objections import ObjectionView
 from bot.review import CheckItem, Dossier, Event, QueuePage
 from bot.rounds import CALENDAR, VillageStatus
 from bot.text import q
-from handlers.render import activity_label, locale, money, source_label, when
+from handlers.render import activity_label, money, source_label, when
 from storage.views import RoundView
 
 
@@ -555,7 +554,3 @@ def review_error(exc: DomainError) -> str | None:
     if code == "checklist_long":
         return _("The checklist can hold at most {max} items.").format(**p)
     return None
-
-
-def number_text(value: int) -> str:
-    return fmt.number(value, locale())

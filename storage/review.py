@@ -329,28 +329,12 @@ async def last_decision(session: AsyncSession, subject: str) -> AuditEntry | Non
     return rows.scalars().first()
 
 
-async def denied_count(session: AsyncSession) -> int:
-    result = await session.execute(
-        select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "access.denied")
-    )
-    return int(result.scalar_one())
-
-
 def detail(entry: AuditEntry) -> dict[str, Any]:
     try:
         value = json.loads(entry.detail or "{}")
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-async def latest_window_end(session: AsyncSession, round_ids: Sequence[int]) -> datetime | None:
-    if not round_ids:
-        return None
-    result = await session.execute(
-        select(func.max(Round.clarify_end)).where(Round.id.in_(round_ids))  # type: ignore[union-attr]
-    )
-    return result.scalar_one_or_none()
 
 
 async def district_staff(session: AsyncSession, district_id: int) -> list[Person]:
