@@ -146,14 +146,16 @@ async def start(
         assert round_ is not None
         await _require_window(session, round_, person, now)
         if row is None:
-            row = Objection(round_id=round_.id, person_id=person.id, created_at=now)
+            row = Objection(
+                round_id=round_.id,
+                district_id=round_.district_id,
+                person_id=person.id,
+                created_at=now,
+            )
             session.add(row)
         moved = row.proposal_id != candidate.id
-        row.round_id, row.proposal_id, row.village_kode = (
-            round_.id,
-            candidate.id,
-            candidate.village_kode,
-        )
+        row.round_id, row.district_id = round_.id, round_.district_id
+        row.proposal_id, row.village_kode = candidate.id, candidate.village_kode
         # Another candidate's button on a half-written draft: what was typed is kept, but the
         # category is asked again and the summary shows the new target before filing.
         if moved or Step(row.step) in (Step.ROUND, Step.VILLAGE, Step.CANDIDATE):
@@ -175,6 +177,7 @@ async def start(
         await _require_window(session, windows[0], person, now)
     row = Objection(
         round_id=windows[0].id,
+        district_id=windows[0].district_id,
         person_id=person.id,
         created_at=now,
         step=(Step.ROUND if len(windows) > 1 else Step.VILLAGE).value,
@@ -214,7 +217,8 @@ async def choose_round(
     if round_ is None:
         raise Invalid("option")
     await _require_window(session, round_, person, now)
-    row.round_id, row.step = round_id, Step.VILLAGE.value
+    row.round_id, row.district_id = round_id, round_.district_id
+    row.step = Step.VILLAGE.value
     await session.flush()
     return await _view(session, row)
 

@@ -186,6 +186,7 @@ async def start_draft(
     village = policy.require_can_start(person, round_, now)
     row = Proposal(
         round_id=round_id,
+        district_id=round_.district_id,
         village_kode=village,
         author_id=person.id,
         step=Step.TITLE.value,

@@ -96,6 +96,26 @@ class ProposalCounter(SQLModel, table=True):
     last: int = 0
 
 
+class ObjectionCounter(SQLModel, table=True):
+    """Last objection number handed out per district and year: numbers are given when an
+    objection is filed, so discarded drafts leave no gaps."""
+
+    district_id: int = Field(foreign_key="district.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Pseudonym(SQLModel, table=True):
+    """An anonymous person's stable name within a district; the unique code keeps two objectors
+    from ever reading as one."""
+
+    __table_args__ = (UniqueConstraint("district_id", "code"),)
+
+    district_id: int = Field(foreign_key="district.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    code: str = Field(max_length=32)
+
+
 class RoundVillage(SQLModel, table=True):
     round_id: int = Field(foreign_key="round.id", primary_key=True)
     village_kode: str = Field(foreign_key="region.kode", primary_key=True, max_length=16)
@@ -142,16 +162,22 @@ class AuditEntry(SQLModel, table=True):
 
 
 class Proposal(SQLModel, table=True):
-    __table_args__ = (Index("ix_proposal_round_village", "round_id", "village_kode"),)
+    # Numbers come from a counter per district and year, so they are unique per district only:
+    # two districts may share a prefix.
+    __table_args__ = (
+        Index("ix_proposal_round_village", "round_id", "village_kode"),
+        UniqueConstraint("district_id", "number"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id")
+    district_id: int = Field(foreign_key="district.id", index=True)
     village_kode: str = Field(foreign_key="region.kode", max_length=16)
     author_id: int = Field(foreign_key="person.id", index=True)
     status: str = Field(default="draft", max_length=16)
     step: str = Field(default="title", max_length=24)
     return_to_review: bool = False
-    number: str | None = Field(default=None, max_length=32, unique=True)
+    number: str | None = Field(default=None, max_length=32)
     title: str | None = Field(default=None, max_length=200)
     activity: str | None = Field(default=None, max_length=24)
     location_name: str | None = Field(default=None, max_length=200)
@@ -167,7 +193,9 @@ class Proposal(SQLModel, table=True):
     revision_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # The first submission: a revision never moves it, so an on-time proposal stays on time.
     submitted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    resubmitted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class BudgetLine(SQLModel, table=True):
@@ -238,11 +266,15 @@ class Evidence(SQLModel, table=True):
 class Objection(SQLModel, table=True):
     """A resident's objection to a candidate. A draft row (`status` draft, `step`) until filed."""
 
-    __table_args__ = (Index("ix_objection_round_person", "round_id", "person_id", "status"),)
+    __table_args__ = (
+        Index("ix_objection_round_person", "round_id", "person_id", "status"),
+        UniqueConstraint("district_id", "number"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    number: str | None = Field(default=None, max_length=32, unique=True)
+    number: str | None = Field(default=None, max_length=32)
     round_id: int = Field(foreign_key="round.id")
+    district_id: int = Field(foreign_key="district.id", index=True)
     proposal_id: int | None = Field(default=None, foreign_key="proposal.id", index=True)
     person_id: int = Field(foreign_key="person.id")
     status: str = Field(default="draft", max_length=16)
@@ -366,10 +398,12 @@ __all__ = [
     "HandledUpdate",
     "Invite",
     "Objection",
+    "ObjectionCounter",
     "Outbox",
     "Person",
     "Proposal",
     "ProposalCounter",
+    "Pseudonym",
     "Region",
     "ReminderMark",
     "RoleGrant",

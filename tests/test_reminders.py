@@ -112,6 +112,7 @@ async def test_reminders_offsets_quiet_hours_bundling_restart_and_ack(
         session.add(
             Proposal(
                 round_id=first.id,
+                district_id=first.district_id,
                 village_kode=PLANTUNGAN,
                 author_id=rudi_row.id,
                 status="submitted",

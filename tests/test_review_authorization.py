@@ -46,6 +46,7 @@ async def seed_round(sessions, clock, district):
             await session.flush()
             row = Proposal(
                 round_id=round_view.id,
+                district_id=round_view.district_id,
                 village_kode=village,
                 author_id=author.id,
                 status=status,
@@ -81,6 +82,7 @@ async def seed_round(sessions, clock, district):
         objection = Objection(
             number="KB-2026-0001",
             round_id=round_view.id,
+            district_id=round_view.district_id,
             proposal_id=ids["KDL-2026-002"],
             person_id=objector.id,
             status="filed",

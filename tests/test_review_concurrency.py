@@ -84,6 +84,7 @@ async def test_simultaneous_decisions_exactly_one_wins(rounds, sessions, clock):
         for n in range(rounds):
             row = Proposal(
                 round_id=round_view.id,
+                district_id=round_view.district_id,
                 village_kode=BLUMAH,
                 author_id=members[0],
                 status="submitted",

@@ -52,6 +52,7 @@ async def test_queue_pages_and_filters(sessions, clock):
             session.add(
                 Proposal(
                     round_id=round_view.id,
+                    district_id=round_view.district_id,
                     village_kode=BLUMAH if n % 2 else PLANTUNGAN,
                     author_id=pakem.id,
                     status="candidate" if n == 3 else ("draft" if n == 10 else "submitted"),
@@ -128,6 +129,7 @@ async def test_candidates_wait_for_the_review_to_end_and_every_decision(sessions
             session.add(
                 Proposal(
                     round_id=round_view.id,
+                    district_id=round_view.district_id,
                     village_kode=BLUMAH,
                     author_id=pakem.id,
                     status=status,
@@ -156,6 +158,7 @@ async def test_a_revision_deadline_is_reminded_to_its_committee(sessions, clock)
         session.add(
             Proposal(
                 round_id=round_view.id,
+                district_id=round_view.district_id,
                 village_kode=BLUMAH,
                 author_id=pakem.id,
                 status="revision",
