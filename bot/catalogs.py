@@ -47,7 +47,7 @@ def po_path(locale: str, root: Path = ROOT) -> Path:
 def update(root: Path = ROOT) -> dict[str, int]:
     template = extract(root)
     with (root / "locales" / "messages.pot").open("wb") as out:
-        write_po(out, template, width=100, omit_header=False)
+        write_po(out, template, width=100, omit_header=False, include_lineno=False)
     untranslated = {}
     for locale in LOCALES:
         path = po_path(locale, root)
@@ -69,7 +69,9 @@ def update(root: Path = ROOT) -> dict[str, int]:
             if not message.string or message.fuzzy:
                 missing += 1
         with path.open("wb") as out:
-            write_po(out, catalog, width=100, omit_header=False)
+            # No line numbers: a string added in one module must not touch every entry after it,
+            # or two changes to different modules could never merge.
+            write_po(out, catalog, width=100, omit_header=False, include_lineno=False)
         untranslated[locale] = missing
     return untranslated
 
