@@ -402,7 +402,7 @@ def error_text(exc: DomainError) -> str:
     if code == "no_places":
         return _("Choose at least one place first, or change the recipients.")
     if code == "announcement":
-        return _("That announcement no longer exists. /umumkan starts a new one.")
+        return _("That announcement no longer exists. /announce starts a new one.")
     if code == "village":
         return _("That place is not part of this district.")
     return _("Something went wrong. Your input is saved; please try again, or /cancel.")

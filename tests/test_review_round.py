@@ -194,7 +194,7 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert "ditolak" in joko_saw and "Gapura bukan prasarana" in joko_saw
     ani_saw = everything_seen(ani)
     assert "Tambahkan gambar teknis dan perbaiki volume pipa menjadi 25 batang." in ani_saw
-    assert "/drafts" in ani_saw
+    assert "/usulan" in ani_saw
 
     # the committee revises after the submission deadline, within the revision deadline
     await ani.send("/drafts")
