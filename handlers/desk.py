@@ -432,7 +432,9 @@ def router() -> Router:
         )
         await show_round(message, round_)
 
-    @r.message(StateFilter(*Calendar.__all_states__, Inviting.village), Command(*commands.CANCEL.names))
+    @r.message(
+        StateFilter(*Calendar.__all_states__, Inviting.village), Command(*commands.CANCEL.names)
+    )
     @r.message(StateFilter(*BACK_LEAVES), Command(*commands.BACK.names))
     async def cancel(message: Message, state: FSMContext) -> None:
         await state.clear()

@@ -346,7 +346,9 @@ def router() -> Router:
             caption=_("Banner for {village}: PDF, 3 × 1 m.").format(village=q(village.name)),
         )
 
-    @r.message(StateFilter(VillageSearch.query, VillageSearch.poster), Command(*commands.CANCEL.names))
+    @r.message(
+        StateFilter(VillageSearch.query, VillageSearch.poster), Command(*commands.CANCEL.names)
+    )
     async def close_search(message: Message, state: FSMContext) -> None:
         await state.clear()
         await message.answer(_("Search closed. /help shows what you can do."))
