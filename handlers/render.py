@@ -9,6 +9,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import i18n as fmt
+from bot import labels
 from bot.errors import DomainError
 from bot.policy import MAX_ATTACHMENTS, TEXT_MAX, TITLE_MAX, missing_fields, over_ceiling
 from bot.proposals import Step
@@ -29,18 +30,7 @@ def when(moment: datetime, zone: str) -> str:
 
 
 def activity_label(code: str | None) -> str:
-    labels = {
-        "road": _("Roads and paths"),
-        "drainage": _("Drainage"),
-        "water": _("Clean water"),
-        "sanitation": _("Sanitation (MCK)"),
-        "housing": _("Housing repair"),
-        "bridge": _("Bridge"),
-        "economic": _("Economic activity"),
-        "social": _("Social activity"),
-        "other": _("Other"),
-    }
-    return labels.get(code or "", "—")
+    return labels.activity_label(code, _)
 
 
 def source_label(code: str | None) -> str:

@@ -366,6 +366,7 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     rows = list(csv.DictReader(io.StringIO(uploads[names[0]].decode("utf-8-sig"))))
     by_number = {r["Nomor"]: r for r in rows}
     assert set(by_number) == {a, b, c, d}
+    assert {r["Kegiatan"] for r in rows} == {"Jalan dan gang"}  # labels, not the codes
     assert by_number[c]["Status"] == "pemenang" and by_number[d]["Status"] == "ditolak"
     assert by_number[c]["Jumlah (Rp)"] == "27000000" and by_number[c]["Swadaya (Rp)"] == "2000000"
     assert by_number[c]["Daftar periksa (ya dari yang berlaku)"] == "0/1"
