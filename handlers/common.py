@@ -24,9 +24,11 @@ from storage.views import PersonView, Role
 
 
 def role_name(role: Role) -> str:
-    return {Role.ADMIN: _("admin"), Role.POKJA: _("POKJA member"), Role.PAKEM: _("PAKEM member")}[
-        role
-    ]
+    return {
+        Role.ADMIN: _("an admin"),
+        Role.POKJA: _("a POKJA member"),
+        Role.PAKEM: _("a PAKEM member"),
+    }[role]
 
 
 async def home_text(session: AsyncSession, person: PersonView, now: datetime) -> tuple[str, object]:

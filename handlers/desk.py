@@ -21,7 +21,7 @@ from bot.errors import DomainError, Stale
 from bot.i18n import translations
 from bot.text import join_blocks, q
 from handlers.callbacks import DeskCb, InviteCb, QueueCb
-from handlers.render import error_text, when
+from handlers.render import error_text, when, zone_label
 from handlers.replies import attempt, opened
 from handlers.review_text import (
     calendar_text,
@@ -200,7 +200,7 @@ def router() -> Router:
             ).format(
                 field=field_label(callback_data.arg),
                 current=when(current, round_.timezone) if current else _("not set"),
-                zone=round_.timezone,
+                zone=zone_label(round_.timezone),
             )
         )
 

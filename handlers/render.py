@@ -33,6 +33,11 @@ def activity_label(code: str | None) -> str:
     return labels.activity_label(code, _)
 
 
+def zone_label(zone: str) -> str:
+    """The zone as every date shows it (WIB, WITA, WIT), not its IANA name."""
+    return fmt.zone_abbr(ZoneInfo(zone))
+
+
 def source_label(code: str | None) -> str:
     labels = {
         "swadaya": _("Self-help (swadaya)"),
@@ -96,7 +101,7 @@ def step_header(step: Step) -> str:
 def line_text(index: int, line: LineView) -> str:
     qty = fmt.quantity(line.volume_milli, locale()) if line.volume_milli is not None else "?"
     price = money(line.unit_price) if line.unit_price is not None else "?"
-    text = _("{n}. {item}: {qty} {unit} × {price} = <b>{total}</b> ({source})").format(
+    text = _("{n}. {item}: {qty} {unit} × {price} = <b>{total}</b> from {source}").format(
         n=index,
         item=q(line.item or "?"),
         qty=qty,
@@ -153,7 +158,7 @@ def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
     ]
     blocks = ["\n".join(line for line in header if line)]
     if view.status == "revision" and view.revision_note:
-        blocks.append(_("<b>The POKJA asks you to change:</b>") + "\n" + q(view.revision_note))
+        blocks.append(_("<b>Changes the POKJA asked for:</b>") + "\n" + q(view.revision_note))
     location = q(view.location_name or "—")
     if view.latitude is not None and view.longitude is not None:
         location += f" ({view.latitude:.5f}, {view.longitude:.5f})"

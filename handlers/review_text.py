@@ -355,7 +355,9 @@ def amounts_line(entry: dict[str, Any]) -> str:
         _("{source}: {amount}").format(source=source_label(s), amount=money(int(a)))
         for s, a in dict(entry.get("sources") or {}).items()
     ]
-    return _("{total} ({parts})").format(total=money(int(entry["total"])), parts="; ".join(parts))
+    return _("{total}, of which {parts}").format(
+        total=money(int(entry["total"])), parts="; ".join(parts)
+    )
 
 
 def candidates_blocks(params: dict[str, Any], district: str, zone: str) -> list[str]:

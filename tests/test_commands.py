@@ -15,6 +15,10 @@ from storage.views import Role
 from tests.review_helpers import KEDITEN, grant
 from tests.seed import kendal, round_
 
+WELCOME = {
+    "id": "Selamat datang! Anda sekarang anggota PAKEM.",
+    "en": "Welcome! You are now a PAKEM member.",
+}
 SHOWN = re.compile(r"(?<![<\w/:.])/([a-z_]+)\b")
 
 
@@ -99,6 +103,7 @@ async def test_help_lists_only_the_readers_commands(bot, emulator, sessions, clo
         pakem = person(f"Pakem {locale}", locale)
         pokja = person(f"Pokja {locale}", locale)
         await grant(pakem, sessions, district, Role.PAKEM, clock(), village=KEDITEN)
+        assert pakem.saw(WELCOME[locale]), pakem.reply_text
         await grant(pokja, sessions, district, Role.POKJA, clock())
         for p in (resident, pakem, pokja):
             await p.send("/help" if locale == "en" else "/bantuan")
