@@ -19,7 +19,7 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import reminders
+from bot import commands, reminders
 from bot.config import Settings
 from bot.i18n import N_, build_i18n
 from bot.middlewares import PersonI18nMiddleware, SessionMiddleware
@@ -85,18 +85,24 @@ def build_dispatcher(
     return dp
 
 
+MENU_DESCRIPTIONS: dict[commands.Cmd, str] = {
+    commands.START: N_("Home: what you can do now"),
+    commands.NEW: N_("Write a new proposal"),
+    commands.DRAFTS: N_("Your drafts and proposals"),
+    commands.VILLAGE: N_("Follow your village"),
+    commands.ANNOUNCEMENTS: N_("Recent announcements"),
+    commands.CANCEL: N_("Leave the conversation, keeping the draft"),
+    commands.LANGUAGE: N_("Change the language"),
+    commands.HELP: N_("Help"),
+}
+
+
 def command_menu(i18n: I18n, locale: str) -> list[BotCommand]:
-    entries = [
-        ("start", N_("Home: what you can do now")),
-        ("new", N_("Write a new proposal")),
-        ("drafts", N_("Your drafts and proposals")),
-        ("desa", N_("Follow your village")),
-        ("pengumuman", N_("Recent announcements")),
-        ("cancel", N_("Leave the conversation, keeping the draft")),
-        ("language", N_("Change the language")),
-        ("help", N_("Help")),
+    """The menu in the reader's language: Indonesian names for Indonesian, English for English."""
+    return [
+        BotCommand(command=cmd.name(locale), description=i18n.gettext(d, locale=locale))
+        for cmd, d in MENU_DESCRIPTIONS.items()
     ]
-    return [BotCommand(command=c, description=i18n.gettext(d, locale=locale)) for c, d in entries]
 
 
 async def register_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n as fmt
-from bot import policy
+from bot import labels, policy
 from bot.review import assemble as dossier_of
 from bot.review import guard_pokja, swadaya_share
 from bot.winners import summary as round_summary
@@ -127,13 +127,13 @@ def _headers(_: Gettext) -> list[str]:
     ]
 
 
-def _cells(row: Row, zone: ZoneInfo, status: Callable[[str], str]) -> list[object]:
+def _cells(row: Row, zone: ZoneInfo, _: Gettext, status: Callable[[str], str]) -> list[object]:
     return [
         row.number,
         row.kecamatan,
         row.village,
         row.title,
-        row.activity,
+        labels.activity_label(row.activity, _),
         status(row.status),
         f"{row.score_yes}/{row.score_of}",
         row.swadaya_pct,
@@ -151,7 +151,7 @@ def to_csv(bundle: Bundle, _: Gettext, status: Callable[[str], str]) -> bytes:
     writer = csv.writer(out)
     writer.writerow(_headers(_))
     for row in bundle.rows:
-        writer.writerow(_cells(row, zone, status))
+        writer.writerow(_cells(row, zone, _, status))
     # A byte-order mark lets spreadsheet programs on Windows read the accents right.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -169,7 +169,7 @@ def to_xlsx(bundle: Bundle, _: Gettext, status: Callable[[str], str]) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in bundle.rows:
-        sheet.append(_cells(row, zone, status))
+        sheet.append(_cells(row, zone, _, status))
     for column in ("I", "J", "K", "L", "M"):
         for cell in sheet[column][1:]:
             cell.number_format = "#,##0"

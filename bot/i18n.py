@@ -105,8 +105,14 @@ def quantity(milli: int, locale: str) -> str:
 def when(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     """A time in the district's zone: "1 Desember 2026, 23:59 WIB"."""
     text = format_datetime(moment, "d MMMM y, HH:mm", tzinfo=zone, locale=locale)
-    abbr = _ZONE_ABBR.get(zone.key) or moment.astimezone(zone).strftime("%Z")
-    return f"{text} {abbr}"
+    return f"{text} {zone_abbr(zone, moment)}"
+
+
+def zone_abbr(zone: ZoneInfo, moment: datetime | None = None) -> str:
+    """WIB, WITA or WIT as Indonesians write them; elsewhere the zone's own abbreviation."""
+    if zone.key in _ZONE_ABBR:
+        return _ZONE_ABBR[zone.key]
+    return (moment or datetime.now(zone)).astimezone(zone).strftime("%Z")
 
 
 @lru_cache(maxsize=4)

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import announcements, follows, policy
+from bot import announcements, commands, follows, policy
 from bot import reminders as reminder_rules
 from bot.errors import DomainError, Invalid, Stale
 from bot.text import join_blocks, q
@@ -177,7 +177,7 @@ async def draft_or_say(
     view = await announcements.current(session, person)
     if view is None:
         await state.clear()
-        await message.answer(_("There is no announcement draft. /umumkan starts one."))
+        await message.answer(_("There is no announcement draft. /announce starts one."))
     return view
 
 
@@ -221,7 +221,7 @@ def router() -> Router:
         await state.update_data(broadcast=view.id)
         await show(message, session, person, view)
 
-    @r.message(Command("umumkan", "announce"))
+    @r.message(Command(*commands.ANNOUNCE.names))
     async def cmd_announce(
         message: Message,
         state: FSMContext,
@@ -231,12 +231,12 @@ def router() -> Router:
     ) -> None:
         await begin(message, state, session, person, now, None)
 
-    @r.message(Announcing.active, Command("cancel", "batal"))
+    @r.message(Announcing.active, Command(*commands.CANCEL.names))
     async def cmd_cancel(message: Message, state: FSMContext) -> None:
         await state.clear()
-        await message.answer(_("The announcement draft is kept. /umumkan continues it."))
+        await message.answer(_("The announcement draft is kept. /announce continues it."))
 
-    @r.message(Announcing.active, Command("back", "kembali"))
+    @r.message(Announcing.active, Command(*commands.BACK.names))
     async def cmd_back(
         message: Message, state: FSMContext, session: AsyncSession, person: PersonView
     ) -> None:
@@ -413,7 +413,7 @@ def router() -> Router:
         await message.edit_reply_markup(reply_markup=None)
         await show(message, session, person, view)
 
-    @r.message(Command("pengumuman", "announcements"))
+    @r.message(Command(*commands.ANNOUNCEMENTS.names))
     async def cmd_history(message: Message, session: AsyncSession, person: PersonView) -> None:
         items = await announcements.history(session, person)
         counts = {}
@@ -422,7 +422,7 @@ def router() -> Router:
         for chunk in outbound.history_text(items, counts):
             await message.answer(chunk)
 
-    @r.message(Command("pengingat", "reminders"))
+    @r.message(Command(*commands.REMINDERS.names))
     async def cmd_receipts(
         message: Message, session: AsyncSession, person: PersonView, i18n: I18n
     ) -> None:
@@ -497,7 +497,7 @@ def search_marks(
 
 def stale_text(exc: DomainError) -> str:
     if exc.code in ("announcement_sent",):
-        return _("This announcement was already sent or discarded. /pengumuman lists them.")
+        return _("This announcement was already sent or discarded. /announcements lists them.")
     if exc.code == "step":
-        return _("That button belongs to an earlier step. /umumkan shows where you are.")
+        return _("That button belongs to an earlier step. /announce shows where you are.")
     return error_text(exc)

@@ -12,8 +12,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import commands, people
 from bot import home as home_facts
-from bot import people
 from bot.errors import DomainError
 from bot.text import q
 from handlers import keyboards, villages
@@ -24,9 +24,11 @@ from storage.views import PersonView, Role
 
 
 def role_name(role: Role) -> str:
-    return {Role.ADMIN: _("admin"), Role.POKJA: _("POKJA member"), Role.PAKEM: _("PAKEM member")}[
-        role
-    ]
+    return {
+        Role.ADMIN: _("an admin"),
+        Role.POKJA: _("a POKJA member"),
+        Role.PAKEM: _("a PAKEM member"),
+    }[role]
 
 
 async def home_text(session: AsyncSession, person: PersonView, now: datetime) -> tuple[str, object]:
@@ -82,33 +84,33 @@ async def home_text(session: AsyncSession, person: PersonView, now: datetime) ->
             )
         )
     can_draft = facts.can_draft(now)
-    commands = [_("Commands:")]
+    menu = [_("Commands:")]
     if can_draft:
-        commands.append(_("/new: write a new proposal"))
+        menu.append(_("/new: write a new proposal"))
     if facts.has_proposals or facts.committees:
-        commands.append(_("/drafts: your drafts and proposals"))
+        menu.append(_("/drafts: your drafts and proposals"))
     if facts.desks:
-        commands += [
-            _("/tinjau: review the submitted proposals"),
+        menu += [
+            _("/review: review the submitted proposals"),
             _("/round: the round's calendar, candidates, winners and exports"),
-            _("/undang: invite POKJA members and village committees"),
-            _("/keberatan: the objections and their answers"),
-            _("/umumkan: send an announcement"),
+            _("/invite: invite POKJA members and village committees"),
+            _("/objection: the objections and their answers"),
+            _("/announce: send an announcement"),
             _("/poster: a village's campaign poster"),
-            _("/pengingat: who read the deadline reminders"),
+            _("/reminders: who read the deadline reminders"),
         ]
     else:
-        commands += [
-            _("/keberatan: object to a candidate while the window is open"),
+        menu += [
+            _("/objection: object to a candidate while the window is open"),
             _("/status: your objections and their answers"),
         ]
-    commands += [
-        _("/desa: follow your village and hear its announcements"),
-        _("/pengumuman: recent announcements"),
+    menu += [
+        _("/village: follow your village and hear its announcements"),
+        _("/announcements: recent announcements"),
         _("/language: change the language"),
         _("/help: this overview"),
     ]
-    lines.append("\n".join(commands))
+    lines.append("\n".join(menu))
     return "\n\n".join(lines), keyboards.home(can_draft, facts.has_proposals)
 
 
@@ -155,7 +157,7 @@ def router() -> Router:
         await send_home(message, session, person, now)
 
     @r.message(CommandStart())
-    @r.message(Command("help", "bantuan"))
+    @r.message(Command(*commands.HELP.names))
     async def start(
         message: Message, session: AsyncSession, person: PersonView, now: datetime
     ) -> None:
@@ -169,7 +171,7 @@ def router() -> Router:
         if isinstance(callback.message, Message):
             await send_home(callback.message, session, person, now)
 
-    @r.message(Command("language", "bahasa"))
+    @r.message(Command(*commands.LANGUAGE.names))
     async def language(message: Message) -> None:
         await message.answer(_("Choose your language:"), reply_markup=keyboards.languages())
 
@@ -212,7 +214,7 @@ def group_router() -> Router:
     r.message.filter(F.chat.type.in_({"group", "supergroup"}))
 
     @r.message(CommandStart())
-    @r.message(Command("help", "bantuan"))
+    @r.message(Command(*commands.HELP.names))
     async def in_group(message: Message, bot: Bot) -> None:
         me = await bot.me()
         await message.reply(

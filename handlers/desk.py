@@ -15,13 +15,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import exports, follows, people, review, rounds, winners
+from bot import commands, exports, follows, people, review, rounds, winners
 from bot.config import Settings
 from bot.errors import DomainError, Stale
 from bot.i18n import translations
 from bot.text import join_blocks, q
 from handlers.callbacks import DeskCb, InviteCb, QueueCb
-from handlers.render import error_text, when
+from handlers.render import error_text, when, zone_label
 from handlers.replies import attempt, opened
 from handlers.review_text import (
     calendar_text,
@@ -127,7 +127,7 @@ def router() -> Router:
         else:
             await message.answer(calendar_text(round_), reply_markup=calendar_keyboard(round_))
 
-    @r.message(Command("round", "tahap"))
+    @r.message(Command(*commands.ROUND.names))
     async def cmd_round(
         message: Message,
         state: FSMContext,
@@ -200,7 +200,7 @@ def router() -> Router:
             ).format(
                 field=field_label(callback_data.arg),
                 current=when(current, round_.timezone) if current else _("not set"),
-                zone=round_.timezone,
+                zone=zone_label(round_.timezone),
             )
         )
 
@@ -432,8 +432,10 @@ def router() -> Router:
         )
         await show_round(message, round_)
 
-    @r.message(StateFilter(*Calendar.__all_states__, Inviting.village), Command("cancel", "batal"))
-    @r.message(StateFilter(*BACK_LEAVES), Command("back", "kembali"))
+    @r.message(
+        StateFilter(*Calendar.__all_states__, Inviting.village), Command(*commands.CANCEL.names)
+    )
+    @r.message(StateFilter(*BACK_LEAVES), Command(*commands.BACK.names))
     async def cancel(message: Message, state: FSMContext) -> None:
         await state.clear()
         await message.answer(_("Nothing was changed. /round shows the rounds."))
@@ -442,7 +444,7 @@ def router() -> Router:
     async def not_text(message: Message) -> None:
         await message.answer(_("Please answer with text, or /cancel."))
 
-    @r.message(Calendar.deadline, Command("back", "kembali"))
+    @r.message(Calendar.deadline, Command(*commands.BACK.names))
     async def back_to_name(message: Message, state: FSMContext) -> None:
         await state.set_state(Calendar.name)
         await message.answer(
@@ -611,7 +613,7 @@ def router() -> Router:
         if message is not None:
             await send_exports(message, bot, session, person, callback_data.id, now, i18n, settings)
 
-    @r.message(Command("ekspor", "export"))
+    @r.message(Command(*commands.EXPORT.names))
     async def cmd_export(
         message: Message,
         bot: Bot,
@@ -630,7 +632,7 @@ def router() -> Router:
 
     # -- invitations ----------------------------------------------------------------------------
 
-    @r.message(Command("undang", "invite"))
+    @r.message(Command(*commands.INVITE.names))
     async def cmd_invite(
         message: Message, session: AsyncSession, person: PersonView, now: datetime
     ) -> None:

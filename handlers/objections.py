@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import objections
+from bot import commands, objections
 from bot.errors import DomainError, Locked, NotFound
 from bot.objections import CATEGORIES, MAX_EVIDENCE, MAX_PER_WINDOW, TEXT_MAX, Step
 from bot.review import guard_pokja
@@ -183,7 +183,7 @@ def router() -> Router:
         await state.set_data({"oid": draft.id})
         await show(message, session, draft, now)
 
-    @r.message(Command("keberatan", "objection"))
+    @r.message(Command(*commands.OBJECTION.names))
     async def cmd_object(
         message: Message,
         state: FSMContext,
@@ -236,7 +236,7 @@ def router() -> Router:
         if not isinstance(oid, int):
             await state.clear()
             await message.answer(
-                _("That objection is no longer open. /keberatan starts a new one.")
+                _("That objection is no longer open. /objection starts a new one.")
             )
             return None
         try:
@@ -332,12 +332,12 @@ def router() -> Router:
         if message is not None:
             await message.answer(_("The objection draft is discarded."))
 
-    @r.message(Objecting.active, Command("cancel", "batal"))
+    @r.message(Objecting.active, Command(*commands.CANCEL.names))
     async def cmd_cancel(message: Message, state: FSMContext) -> None:
         await state.clear()
-        await message.answer(_("Your objection draft is kept. /keberatan continues it."))
+        await message.answer(_("Your objection draft is kept. /objection continues it."))
 
-    @r.message(Objecting.active, Command("back", "kembali"))
+    @r.message(Objecting.active, Command(*commands.BACK.names))
     async def cmd_back(
         message: Message,
         state: FSMContext,
@@ -434,7 +434,7 @@ def router() -> Router:
 
     # -- following one's objections ---------------------------------------------------------------
 
-    @r.message(Command("status"))
+    @r.message(Command(*commands.STATUS.names))
     async def cmd_status(
         message: Message, command: CommandObject, session: AsyncSession, person: PersonView
     ) -> None:

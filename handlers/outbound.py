@@ -90,7 +90,7 @@ def event(broadcast: BroadcastView) -> OutMessage:
         deadline = datetime.fromisoformat(str(p["deadline"]))
         text = _(
             "📣 <b>{round}</b> is open in {district}. Village committees (PAKEM) can submit "
-            "proposals until {when}. Follow your village with /desa to hear every step."
+            "proposals until {when}. Follow your village with /village to hear every step."
         ).format(
             round=q(p["round"]),
             district=q(broadcast.district_name),

@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import proposals
+from bot import commands, proposals
 from bot.errors import DomainError, Locked, NotFound, Stale
 from bot.policy import MAX_ATTACHMENTS
 from bot.proposals import ACTIVITIES, SOURCES, TEXT_STEPS, Step
@@ -172,7 +172,7 @@ def router() -> Router:
             await message.answer(_("A new draft is started. It is saved after every step."))
             await begin(message, state, view, now)
 
-    @r.message(Command("new", "baru"))
+    @r.message(Command(*commands.NEW.names))
     async def cmd_new(
         message: Message,
         state: FSMContext,
@@ -241,7 +241,7 @@ def router() -> Router:
             await message.answer(chunk)
         await message.answer(_("Choose one:"), reply_markup=keyboards.proposals_list(entries))
 
-    @r.message(Command("drafts", "draf", "usulan"))
+    @r.message(Command(*commands.DRAFTS.names))
     async def cmd_drafts(
         message: Message, session: AsyncSession, person: PersonView, now: datetime
     ) -> None:
@@ -257,7 +257,7 @@ def router() -> Router:
 
     # -- commands inside the conversation -----------------------------------------------------
 
-    @r.message(Command("cancel", "batal"))
+    @r.message(Command(*commands.CANCEL.names))
     async def cmd_cancel(message: Message, state: FSMContext) -> None:
         pid = await draft_id(state)
         await state.clear()
@@ -272,7 +272,7 @@ def router() -> Router:
             reply_markup=ReplyKeyboardRemove(),
         )
 
-    @r.message(Command("back", "kembali"), Wizard.filling)
+    @r.message(Command(*commands.BACK.names), Wizard.filling)
     async def cmd_back(
         message: Message,
         state: FSMContext,
@@ -282,7 +282,7 @@ def router() -> Router:
     ) -> None:
         await go_back(message, state, session, person, now)
 
-    @r.message(Command("skip", "lewati"), Wizard.filling)
+    @r.message(Command(*commands.SKIP.names), Wizard.filling)
     async def cmd_skip(
         message: Message,
         state: FSMContext,
@@ -301,7 +301,7 @@ def router() -> Router:
         if view:
             await show_step(message, view, now)
 
-    @r.message(Command("back", "kembali", "skip", "lewati"))
+    @r.message(Command(*commands.BACK.names, *commands.SKIP.names))
     async def outside(message: Message) -> None:
         await message.answer(_("You are not writing a proposal now. /drafts lists your drafts."))
 

@@ -9,6 +9,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import i18n as fmt
+from bot import labels
 from bot.errors import DomainError
 from bot.policy import MAX_ATTACHMENTS, TEXT_MAX, TITLE_MAX, missing_fields, over_ceiling
 from bot.proposals import Step
@@ -29,18 +30,12 @@ def when(moment: datetime, zone: str) -> str:
 
 
 def activity_label(code: str | None) -> str:
-    labels = {
-        "road": _("Roads and paths"),
-        "drainage": _("Drainage"),
-        "water": _("Clean water"),
-        "sanitation": _("Sanitation (MCK)"),
-        "housing": _("Housing repair"),
-        "bridge": _("Bridge"),
-        "economic": _("Economic activity"),
-        "social": _("Social activity"),
-        "other": _("Other"),
-    }
-    return labels.get(code or "", "—")
+    return labels.activity_label(code, _)
+
+
+def zone_label(zone: str) -> str:
+    """The zone as every date shows it (WIB, WITA, WIT), not its IANA name."""
+    return fmt.zone_abbr(ZoneInfo(zone))
 
 
 def source_label(code: str | None) -> str:
@@ -106,7 +101,7 @@ def step_header(step: Step) -> str:
 def line_text(index: int, line: LineView) -> str:
     qty = fmt.quantity(line.volume_milli, locale()) if line.volume_milli is not None else "?"
     price = money(line.unit_price) if line.unit_price is not None else "?"
-    text = _("{n}. {item}: {qty} {unit} × {price} = <b>{total}</b> ({source})").format(
+    text = _("{n}. {item}: {qty} {unit} × {price} = <b>{total}</b> from {source}").format(
         n=index,
         item=q(line.item or "?"),
         qty=qty,
@@ -163,7 +158,7 @@ def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
     ]
     blocks = ["\n".join(line for line in header if line)]
     if view.status == "revision" and view.revision_note:
-        blocks.append(_("<b>The POKJA asks you to change:</b>") + "\n" + q(view.revision_note))
+        blocks.append(_("<b>Changes the POKJA asked for:</b>") + "\n" + q(view.revision_note))
     location = q(view.location_name or "—")
     if view.latitude is not None and view.longitude is not None:
         location += f" ({view.latitude:.5f}, {view.longitude:.5f})"
@@ -402,7 +397,7 @@ def error_text(exc: DomainError) -> str:
     if code == "no_places":
         return _("Choose at least one place first, or change the recipients.")
     if code == "announcement":
-        return _("That announcement no longer exists. /umumkan starts a new one.")
+        return _("That announcement no longer exists. /announce starts a new one.")
     if code == "village":
         return _("That place is not part of this district.")
     return _("Something went wrong. Your input is saved; please try again, or /cancel.")

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import review
+from bot import commands, review
 from bot.errors import DomainError, Stale
 from bot.proposals import ACTIVITIES
 from bot.rounds import parse_date
@@ -243,7 +243,7 @@ def router() -> Router:
         else:
             await message.answer(text, reply_markup=markup)
 
-    @r.message(Command("tinjau", "review"))
+    @r.message(Command(*commands.REVIEW.names))
     async def cmd_review(
         message: Message,
         state: FSMContext,
@@ -392,7 +392,7 @@ def router() -> Router:
         )
         await message.answer(_("Add a note for this item, or /skip."))
 
-    @r.message(Desk.note, Command("skip", "lewati"))
+    @r.message(Desk.note, Command(*commands.SKIP.names))
     @r.message(Desk.note, F.text & ~F.text.startswith("/"))
     async def on_note(
         message: Message,
@@ -712,7 +712,7 @@ def router() -> Router:
                 await message.answer(
                     _(
                         "That button belongs to an earlier step. "
-                        "Open the proposal again with /tinjau."
+                        "Open the proposal again with /review."
                     )
                 )
             return
@@ -723,19 +723,19 @@ def router() -> Router:
     async def not_text(message: Message) -> None:
         await message.answer(_("Please answer with text, or /cancel."))
 
-    @r.message(StateFilter(Desk.reason, Desk.note), Command("cancel", "batal"))
+    @r.message(StateFilter(Desk.reason, Desk.note), Command(*commands.CANCEL.names))
     async def cancel_reason(message: Message, state: FSMContext) -> None:
         await state.clear()
-        await message.answer(_("Nothing was decided. /tinjau opens the review queue."))
+        await message.answer(_("Nothing was decided. /review opens the review queue."))
 
-    @r.message(Desk.verifying, Command("cancel", "batal"))
+    @r.message(Desk.verifying, Command(*commands.CANCEL.names))
     async def cancel_visit(message: Message, state: FSMContext) -> None:
         await state.clear()
         await message.answer(
             _("The visit record is kept. Press 📍 Field visit on the proposal to continue it.")
         )
 
-    @r.message(StateFilter(*Desk.__all_states__), Command("back", "kembali"))
+    @r.message(StateFilter(*Desk.__all_states__), Command(*commands.BACK.names))
     async def back_to_dossier(
         message: Message,
         state: FSMContext,

@@ -331,7 +331,7 @@ def objection_blocks(view: ObjectionView, for_pokja: bool) -> list[str]:
 
 def own_objections_text(views: list[ObjectionView]) -> str:
     if not views:
-        return _("You have not filed any objection. /keberatan files one while a window is open.")
+        return _("You have not filed any objection. /objection files one while a window is open.")
     lines = [_("<b>Your objections</b>")]
     for v in views:
         lines.append(
@@ -355,7 +355,9 @@ def amounts_line(entry: dict[str, Any]) -> str:
         _("{source}: {amount}").format(source=source_label(s), amount=money(int(a)))
         for s, a in dict(entry.get("sources") or {}).items()
     ]
-    return _("{total} ({parts})").format(total=money(int(entry["total"])), parts="; ".join(parts))
+    return _("{total}, of which {parts}").format(
+        total=money(int(entry["total"])), parts="; ".join(parts)
+    )
 
 
 def candidates_blocks(params: dict[str, Any], district: str, zone: str) -> list[str]:
@@ -365,7 +367,7 @@ def candidates_blocks(params: dict[str, Any], district: str, zone: str) -> list[
         _(
             "⭐ <b>Candidate winners of {round}</b>, {district}\n"
             "Anyone may object from {start} until {until}: press a button below or send "
-            "/keberatan."
+            "/objection."
         ).format(
             round=q(params["round"]),
             district=q(district),
@@ -469,7 +471,7 @@ def review_error(exc: DomainError) -> str | None:
     if code == "no_window":
         return _(
             "No clarification window is open now. Candidates are announced first; follow your "
-            "village with /desa to hear when."
+            "village with /village to hear when."
         )
     if code == "objection_limit":
         return _(
@@ -477,7 +479,7 @@ def review_error(exc: DomainError) -> str | None:
             "POKJA answers each of them. /status shows their answers."
         ).format(max=p["max"])
     if code == "not_a_candidate":
-        return _("That proposal is no longer a candidate. /keberatan shows the current ones.")
+        return _("That proposal is no longer a candidate. /objection shows the current ones.")
     if code == "evidence_type":
         return _("Evidence can be a photo, a document or a voice note.")
     if code == "already_replied":
@@ -489,7 +491,7 @@ def review_error(exc: DomainError) -> str | None:
     if code == "not_admin":
         return _("Only an admin of this district can do that.")
     if code == "objection":
-        return _("That objection is no longer open. /keberatan starts a new one.")
+        return _("That objection is no longer open. /objection starts a new one.")
     if code == "verification":
         return _("That verification record is closed. Open the proposal to start another.")
     if code == "verification_empty":
@@ -528,7 +530,7 @@ def review_error(exc: DomainError) -> str | None:
             "objections against it, first."
         ).format(numbers=q(p["numbers"]))
     if code == "no_winners":
-        return _("No winner has been named yet. Open a candidate in /tinjau to name it.")
+        return _("No winner has been named yet. Open a candidate in /review to name it.")
     if code == "winners_published":
         return _("The winners were already announced.")
     if code == "list_changed":

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import follows, policy, poster
+from bot import commands, follows, policy, poster
 from bot.config import Settings
 from bot.errors import DomainError
 from bot.text import q
@@ -85,7 +85,7 @@ async def overview(message: Message, session: AsyncSession, person: PersonView) 
     else:
         lines = [_("You do not follow any village yet.")]
     if person.announcements_muted:
-        lines.append(_("Announcements are paused. /mulai resumes them."))
+        lines.append(_("Announcements are paused. /resume resumes them."))
     lines.append(
         _(
             "Type the name of your village to follow it, or browse by kecamatan. "
@@ -112,8 +112,8 @@ async def followed_text(session: AsyncSession, person: PersonView, result: follo
             village=label
         )
     if person.announcements_muted:
-        text += "\n" + _("Announcements are paused. /mulai resumes them.")
-    return text + "\n" + _("/desa shows the villages you follow.")
+        text += "\n" + _("Announcements are paused. /resume resumes them.")
+    return text + "\n" + _("/village shows the villages you follow.")
 
 
 async def follow_from_link(
@@ -124,7 +124,7 @@ async def follow_from_link(
         result = await follows.follow(session, person.id, kode, now)
     except DomainError:
         await message.answer(
-            _("That village link is not valid. Send /desa to find your village by name.")
+            _("That village link is not valid. Send /village to find your village by name.")
         )
         return
     await message.answer(await followed_text(session, person, result))
@@ -135,7 +135,7 @@ def router() -> Router:
     r.message.filter(F.chat.type == "private")
     r.callback_query.filter(F.message.chat.type == "private")
 
-    @r.message(Command("desa", "village"))
+    @r.message(Command(*commands.VILLAGE.names))
     async def cmd_desa(
         message: Message, state: FSMContext, session: AsyncSession, person: PersonView
     ) -> None:
@@ -213,7 +213,7 @@ def router() -> Router:
         area = await queries.region_view(session, callback_data.kode)
         villages = await queries.villages_in(session, callback_data.kode)
         if area is None or not villages:
-            await callback.message.answer(_("That kecamatan is not known. Send /desa."))
+            await callback.message.answer(_("That kecamatan is not known. Send /village."))
             return
         page = max(0, callback_data.page)
         builder = InlineKeyboardBuilder()
@@ -259,7 +259,7 @@ def router() -> Router:
             village = await follows.unfollow(session, person.id, callback_data.kode, now)
         except DomainError:
             await callback.message.answer(
-                _("That village link is not valid. Send /desa to find your village by name.")
+                _("That village link is not valid. Send /village to find your village by name.")
             )
             return
         await callback.message.edit_reply_markup(reply_markup=None)
@@ -267,7 +267,7 @@ def router() -> Router:
             _("You no longer follow {village}.").format(village=q(village.name))
         )
 
-    @r.message(Command("berhenti", "stop"))
+    @r.message(Command(*commands.STOP.names))
     async def mute(
         message: Message, session: AsyncSession, person: PersonView, now: datetime
     ) -> None:
@@ -275,18 +275,18 @@ def router() -> Router:
         await message.answer(
             _(
                 "Announcements are paused. Messages about your own proposals still come. "
-                "/mulai resumes announcements."
+                "/resume resumes announcements."
             )
         )
 
-    @r.message(Command("mulai", "resume"))
+    @r.message(Command(*commands.RESUME.names))
     async def unmute(
         message: Message, session: AsyncSession, person: PersonView, now: datetime
     ) -> None:
         await follows.set_muted(session, person.id, False, now)
-        await message.answer(_("Announcements resume. /berhenti pauses them again."))
+        await message.answer(_("Announcements resume. /stop pauses them again."))
 
-    @r.message(Command("poster", "spanduk"))
+    @r.message(Command(*commands.POSTER.names))
     async def cmd_poster(message: Message, state: FSMContext, person: PersonView) -> None:
         try:
             policy.require_pokja_somewhere(person)
@@ -346,7 +346,9 @@ def router() -> Router:
             caption=_("Banner for {village}: PDF, 3 × 1 m.").format(village=q(village.name)),
         )
 
-    @r.message(StateFilter(VillageSearch.query, VillageSearch.poster), Command("cancel", "batal"))
+    @r.message(
+        StateFilter(VillageSearch.query, VillageSearch.poster), Command(*commands.CANCEL.names)
+    )
     async def close_search(message: Message, state: FSMContext) -> None:
         await state.clear()
         await message.answer(_("Search closed. /help shows what you can do."))

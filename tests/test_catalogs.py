@@ -7,12 +7,14 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
+from bot import commands
 from bot.catalogs import LOCALES, extract, po_path
 from bot.i18n import build_i18n, normalize_locale
 
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 TAG = re.compile(r"</?[a-z-]+>")
-COMMAND = re.compile(r"/[a-z]+\b")
+# A command as a reader sees it: not the end of an HTML tag (</b>) nor part of a link or a path.
+COMMAND = re.compile(r"(?<![<\w/:.])/([a-z_]+)\b")
 
 
 def load(locale: str):
@@ -38,14 +40,38 @@ def test_catalogs_are_not_stale_against_the_source() -> None:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_placeholders_tags_and_commands_survive_translation(locale: str) -> None:
+def test_placeholders_and_tags_survive_translation(locale: str) -> None:
     for message in load(locale):
         if not message.id:
             continue
-        for pattern in (PLACEHOLDER, TAG, COMMAND):
+        for pattern in (PLACEHOLDER, TAG):
             assert sorted(pattern.findall(message.id)) == sorted(pattern.findall(message.string)), (
                 f"{locale}: {message.id!r} -> {message.string!r}"
             )
+
+
+def test_every_msgid_names_english_commands() -> None:
+    english = commands.names_in("en")
+    for message in load("en"):
+        named = set(COMMAND.findall(message.id)) if message.id else set()
+        assert named <= english, f"{message.id!r} names {sorted(named - english)}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_each_reader_is_shown_the_commands_of_their_language(locale: str) -> None:
+    """The msgstr names the same commands as the msgid, each in the catalog's language."""
+    allowed = commands.names_in(locale)
+    by_english = commands.by_english_name()
+    for message in load(locale):
+        if not message.id:
+            continue
+        shown = COMMAND.findall(message.string)
+        assert set(shown) <= allowed, (
+            f"{locale}: {message.string!r} shows {sorted(set(shown) - allowed)}, "
+            f"not commands of this language"
+        )
+        expected = [by_english[name].name(locale) for name in COMMAND.findall(message.id)]
+        assert sorted(shown) == sorted(expected), f"{locale}: {message.id!r} -> {message.string!r}"
 
 
 def test_runtime_translation_and_fallback() -> None:

@@ -33,7 +33,7 @@ async def test_a_decision_on_a_stale_view_is_refused(bot, person, sessions, cloc
     await budi.press(f"Buka {number}")
     await budi.press("✖ Tolak")
     await budi.send_sticker()
-    assert budi.saw("Jawab dengan teks, atau /cancel.")
+    assert budi.saw("Jawab dengan teks, atau /batal.")
     await budi.send("/cancel")
     assert budi.saw("Tidak ada yang diputuskan")
     await budi.send("Ini bukan alasan, tidak ada yang menunggu teks.")

@@ -107,6 +107,7 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     clock.advance(days=6)  # the submission deadline has passed
     await budi.send("/round")
     await budi.press("✏️ Awal penilaian")
+    assert budi.saw("31-12-2026 17:00 (WIB)") and not budi.saw("Asia/Jakarta")
     await budi.send("05-11-2026")
     assert budi.saw("Tanggal itu sudah lewat")
     await budi.send("2026-11-08 18:00")
@@ -150,7 +151,7 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     # checklist item with a note, the bot's own facts beside it
     await budi.press("☑️ Daftar periksa")
     assert budi.saw("bot: swadaya 7%, minimal 10%")
-    await budi.press("4. Porsi swadaya paling sedikit sebesar minimal")
+    await budi.press("4. Porsi swadaya mencapai batas minimal")
     await budi.press("❌ Tidak")
     await budi.send("Swadaya 7%, kurang dari 10%")
     assert budi.saw("❌ tidak · Swadaya 7%, kurang dari 10%")
@@ -194,13 +195,13 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert "ditolak" in joko_saw and "Gapura bukan prasarana" in joko_saw
     ani_saw = everything_seen(ani)
     assert "Tambahkan gambar teknis dan perbaiki volume pipa menjadi 25 batang." in ani_saw
-    assert "/drafts" in ani_saw
+    assert "/usulan" in ani_saw
 
     # the committee revises after the submission deadline, within the revision deadline
     await ani.send("/drafts")
     assert ani.saw("Saluran drainase RW 02 — diminta revisi, dapat diubah sampai 11 November 2026")
     await ani.press("✏️ Lanjutkan: KDL-2026-002")
-    assert ani.saw("POKJA meminta Anda mengubah")
+    assert ani.saw("Perubahan yang diminta POKJA")
     await ani.press("✏️ Judul")
     await ani.send("Saluran drainase RW 02 (revisi)")
     await ani.press("📨 Kirim usulan")
@@ -234,6 +235,10 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert "APBD (anggaran kabupaten): Rp 6.500.000" in everything_seen(
         rina
     ) and "Rp 6,500,000" in everything_seen(dodi)
+    # the announcement names each reader's own commands
+    assert "/objection" in everything_seen(dodi) and "/keberatan" not in everything_seen(dodi)
+    assert "/village" in everything_seen(dodi) and "/desa" not in everything_seen(dodi)
+    assert "/keberatan" in everything_seen(rina) and "/objection" not in everything_seen(rina)
 
     # -- objections ---------------------------------------------------------------------------
     clock.advance(days=1)
@@ -286,13 +291,14 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert "termasuk ongkos angkut" in seen  # the PAKEM's reply
     assert [m.kind for m in budi.replies if m.kind != "text"] == ["voice", "photo"]
     assert "🔓 Buka identitas (admin)" not in budi.button_labels()[-3:]
-    await budi.press("✅ Terima")
+    await budi.press("✅ Kabulkan")
     await budi.send("Harga pasar semen di Kendal Rp 55.000; anggaran harus disesuaikan.")
     assert budi.saw("KDL-2026-001 kembali ke penilaian")
     await budi.send("/keberatan")
     await budi.press(next(lbl for lbl in budi.button_labels() if lbl.startswith(obj_c.number)))
     assert budi.saw("Dari: Dodi Warga")
-    await budi.press("✖ Tolak")
+    assert "✖ Tolak" not in budi.button_labels()[-3:]  # that word is for proposals
+    await budi.press("✖ Tidak dikabulkan")
     await budi.send("Kontraktor dipilih lewat lelang terbuka; tidak ada hubungan keluarga.")
 
     # the admin unmasks, with a reason, and it is logged
@@ -303,7 +309,7 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert admin.saw("Penyanggahnya: Rina Warga")
 
     await drained(sessions)
-    assert "diterima" in everything_seen(rina) and "Harga pasar semen" in everything_seen(rina)
+    assert "dikabulkan" in everything_seen(rina) and "Harga pasar semen" in everything_seen(rina)
     assert "dismissed" in everything_seen(dodi) and "lelang terbuka" in everything_seen(dodi)
     assert "Rina" not in everything_seen(ani) and "Dodi" not in everything_seen(joko)
     assert "Usulan Anda kembali ke penilaian" in everything_seen(ani)
@@ -333,7 +339,10 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     await budi.send("/round")
     await budi.press("🏆 Umumkan pemenang")
     preview = budi.reply_text
-    assert "Calon diumumkan: 3. Keberatan masuk: 2, diterima 1, ditolak 1. Pemenang: 2" in preview
+    assert (
+        "Calon diumumkan: 3. Keberatan masuk: 2, dikabulkan 1, tidak dikabulkan 1. Pemenang: 2"
+        in preview
+    )
     await budi.press(
         next(label for label in budi.button_labels() if label.startswith("📤 Terbitkan ke"))
     )
@@ -366,10 +375,11 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     rows = list(csv.DictReader(io.StringIO(uploads[names[0]].decode("utf-8-sig"))))
     by_number = {r["Nomor"]: r for r in rows}
     assert set(by_number) == {a, b, c, d}
+    assert {r["Kegiatan"] for r in rows} == {"Jalan dan gang"}  # labels, not the codes
     assert by_number[c]["Status"] == "pemenang" and by_number[d]["Status"] == "ditolak"
     assert by_number[c]["Jumlah (Rp)"] == "27000000" and by_number[c]["Swadaya (Rp)"] == "2000000"
     assert by_number[c]["Daftar periksa (ya dari yang berlaku)"] == "0/1"
-    assert by_number[a]["Keberatan diterima"] == "1"
+    assert by_number[a]["Keberatan dikabulkan"] == "1"
     sheet = load_workbook(io.BytesIO(uploads[names[1]])).active
     values = list(sheet.values)
     assert values[0][0] == "Nomor" and len(values) == 5

@@ -21,7 +21,7 @@ async def test_pokja_opens_a_round_and_shapes_its_checklist(bot, person, session
     assert budi.saw("Belum ada tahap.")
     await budi.press("➕ Buka tahap baru")
     await budi.send_sticker()
-    assert budi.saw("Jawab dengan teks, atau /cancel.")
+    assert budi.saw("Jawab dengan teks, atau /batal.")
     await budi.send("Tahap 2 2027")
     await budi.send("01-11-2026")
     assert budi.saw("Batas pengiriman usulan harus di masa depan")

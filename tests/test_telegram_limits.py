@@ -98,6 +98,6 @@ async def test_bot_registers_its_command_menu_per_language(bot, emulator, sessio
         lang: {c["command"]: c["description"] for c in cmds}
         for (_, lang), cmds in emulator.commands.items()
     }
-    assert by_lang["id"]["new"] == "Tulis usulan baru"
+    assert by_lang["id"]["baru"] == "Tulis usulan baru"
     assert by_lang["en"]["new"] == "Write a new proposal"
     assert by_lang[""] == by_lang["id"]
