@@ -73,3 +73,9 @@ async def check_database(engine: AsyncEngine, url: str) -> None:
         raise ConfigError(
             N_("The database {url} cannot be reached: {reason}"), url=safe, reason=reason
         ) from None
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """One round trip to the database; raises whatever the driver raises when it cannot."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
