@@ -26,6 +26,7 @@ from bot.leader import (
 from storage.db import create_engine
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+ROOT = Path(__file__).resolve().parents[1]
 needs_pg = pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set")
 
 
@@ -85,6 +86,55 @@ async def test_only_one_leads_and_the_other_takes_over_when_it_dies() -> None:
     finally:
         for c in (one, two):
             await c.release()
+
+
+LEADER_PROCESS = """
+import asyncio, sys
+from bot.leader import PollingLeader
+
+async def main():
+    leader = PollingLeader(sys.argv[1], name=sys.argv[2], retry_every=0.2, check_every=0.2)
+    await leader.wait_until_leader()
+    print("leading", flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+@needs_pg
+async def test_a_killed_leader_process_is_replaced_within_seconds() -> None:
+    """kill -9 of the polling process: the kernel closes its socket, PostgreSQL ends its
+    session and releases the lock, and the follower leads."""
+    assert PG_URL
+    name = f"test:{uuid.uuid4().hex}"
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        LEADER_PROCESS,
+        PG_URL,
+        name,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    follower = PollingLeader(PG_URL, name=name, retry_every=0.2, check_every=0.2)
+    try:
+        assert holder.stdout is not None
+        line = await asyncio.wait_for(holder.stdout.readline(), 20)
+        assert line.strip() == b"leading"
+        waiting = asyncio.create_task(follower.wait_until_leader())
+        await asyncio.sleep(0.6)
+        assert not waiting.done(), "two leaders at once"
+        holder.kill()
+        await holder.wait()
+        started = time.monotonic()
+        await asyncio.wait_for(waiting, 5)
+        assert time.monotonic() - started < 5 and follower.is_leader
+    finally:
+        if holder.returncode is None:
+            holder.kill()
+            await holder.wait()
+        await follower.release()
 
 
 @needs_pg
@@ -196,7 +246,7 @@ def test_a_killed_holder_releases_the_lock(tmp_path: Path) -> None:
         [sys.executable, "-c", code],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=ROOT,
     )
     try:
         assert holder.stdout is not None
