@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 
 import aiohttp
 import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     RestartingTelegram,
     TelegramBadRequest,
@@ -17,9 +21,11 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import GetMe
+from aiogram.types import User
 
 from bot.config import ConfigError
 from bot.startup import REFUSED_TOKEN_TEXT, operator_text, reach_telegram
+from tests.emulator.server import Emulator
 
 METHOD = GetMe()
 
@@ -143,3 +149,53 @@ async def test_real_sleep_and_a_real_unreachable_server() -> None:
     result = await reach_telegram(get_me, seen.say, asyncio.sleep, first_delay=0.01)
     assert result == "me"
     assert len(seen.lines) == 2
+
+
+# -- through a real aiogram Bot, over HTTP -----------------------------------------------------
+
+
+def real_bot(base_url: str, token: str) -> Bot:
+    return Bot(token=token, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)))
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_unreachable_then_reachable_with_a_real_bot(emulator: Emulator) -> None:
+    """Nothing listens, then Telegram answers 502 and 500, then it answers: four lines."""
+    dead = real_bot(f"http://127.0.0.1:{closed_port()}", emulator.token)
+    live = real_bot(emulator.base_url, emulator.token)
+    emulator.fail_next("getMe", 502, "Bad Gateway")
+    emulator.fail_next("getMe", 500, "Internal Server Error")
+    attempts = 0
+
+    async def get_me() -> User:
+        nonlocal attempts
+        attempts += 1
+        return await (dead if attempts == 1 else live).get_me()
+
+    seen = Recorder()
+    try:
+        me = await reach_telegram(get_me, seen.say, seen.sleep, locale="en")
+    finally:
+        await dead.session.close()
+        await live.session.close()
+    assert me.username == emulator.bot_username
+    assert attempts == 4 and seen.slept == [1, 2, 4]
+    assert len(seen.lines) == 4
+    assert all(line.startswith("Telegram cannot be reached") for line in seen.lines[:3])
+    assert "Bad Gateway" in seen.lines[1]
+
+
+async def test_a_wrong_token_with_a_real_bot_is_one_config_error(emulator: Emulator) -> None:
+    bot = real_bot(emulator.base_url, "123456789:WRONGtokenWRONGtokenWRONGtoken12")
+    seen = Recorder()
+    try:
+        with pytest.raises(ConfigError):
+            await reach_telegram(bot.get_me, seen.say, seen.sleep)
+    finally:
+        await bot.session.close()
+    assert seen.lines == [] and seen.slept == []
