@@ -235,10 +235,13 @@ def queue_depths(
     inbox_depth: Callable[[AsyncSession], Awaitable[int]] | None = None,
 ) -> DepthCollector:
     """The scrape-time collector over the database: outbox depth, and inbox depth when given."""
+    from storage.db import READ_ONLY_OPTION
     from storage.delivery import outbox_depth
 
     async def collect() -> QueueDepths:
         async with sessions() as session:
+            # Only reads: on SQLite it must not take the write lock from the bot.
+            await session.connection(execution_options={READ_ONLY_OPTION: True})
             outbox = await outbox_depth(session)
             inbox = await inbox_depth(session) if inbox_depth is not None else None
         return QueueDepths(inbox=inbox, outbox=outbox)

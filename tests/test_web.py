@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import ConfigError
@@ -503,3 +506,43 @@ async def test_outbox_depth_counts_pending_and_sending_only(
             )
     async with sessions() as session:
         assert await outbox_depth(session) == 4
+
+
+# -- SQLite: health checks and scrapes never touch the write lock ----------------------------
+
+
+@pytest.fixture
+def sqlite_writer(tmp_path: Path) -> Iterator[tuple[str, sqlite3.Connection]]:
+    """A migrated SQLite file and another connection of it, for holding the write lock."""
+    path = tmp_path / "paket.db"
+    raw = sqlite3.connect(path, isolation_level=None, timeout=0)
+    yield f"sqlite+aiosqlite:///{path}", raw
+    raw.close()
+
+
+async def test_ping_and_scrape_do_not_wait_for_the_sqlite_writer(
+    sqlite_writer: tuple[str, sqlite3.Connection],
+) -> None:
+    from storage import migrate
+    from storage.db import create_engine, session_factory
+
+    url, raw = sqlite_writer
+    engine = create_engine(url)
+    try:
+        await migrate.upgrade(engine)
+        raw.execute("BEGIN IMMEDIATE")  # someone else is writing, and takes their time
+        try:
+            await asyncio.wait_for(ping(engine), 2)
+            depths = await asyncio.wait_for(queue_depths(session_factory(engine))(), 2)
+            assert depths.outbox == 0
+        finally:
+            raw.execute("ROLLBACK")
+        # A read-only check leaves nothing behind: an ordinary transaction still takes the write
+        # lock up front, so a writer elsewhere is refused while it is open.
+        await ping(engine)
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT 1"))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                raw.execute("BEGIN IMMEDIATE")
+    finally:
+        await engine.dispose()
