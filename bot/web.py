@@ -82,6 +82,14 @@ async def webhook_secret(session: AsyncSession, configured: str | None) -> str:
     return await queries.setting_once(session, SECRET_SETTING, secrets.token_urlsafe(32))
 
 
+def webhook_path_of(url: str) -> str:
+    """The path this server must answer on for WEBHOOK_URL: Telegram posts to the URL as given,
+    and a reverse proxy in front passes the path on unchanged."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path or "/"
+
+
 def secret_matches(given: str | None, secret: str) -> bool:
     """Constant-time comparison; bytes, because compare_digest refuses non-ASCII str."""
     if not given:

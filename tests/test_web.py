@@ -29,6 +29,7 @@ from bot.web import (
     start_web,
     stop_web,
     valid_secret,
+    webhook_path_of,
     webhook_secret,
 )
 from storage import queries
@@ -546,3 +547,15 @@ async def test_ping_and_scrape_do_not_wait_for_the_sqlite_writer(
                 raw.execute("BEGIN IMMEDIATE")
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("https://paket.example.org/telegram", "/telegram"),
+        ("https://paket.example.org:8443/bot/hook?x=1", "/bot/hook"),
+        ("https://paket.example.org", "/"),
+    ],
+)
+def test_webhook_path_of(url: str, path: str) -> None:
+    assert webhook_path_of(url) == path
