@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_MS = 10_000
+# execution_options(read_only=True): a transaction that only reads (health checks, metrics).
+READ_ONLY_OPTION = "read_only"
 
 
 def is_sqlite(url: str) -> bool:
@@ -45,7 +47,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     def _sqlite_begin(conn: Any) -> None:
         # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
         # another connection wrote meanwhile; taking the write lock up front makes it wait instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A connection marked READ_ONLY never writes, so it need not wait for the writer (WAL).
+        if conn.get_execution_options().get(READ_ONLY_OPTION):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -73,3 +79,13 @@ async def check_database(engine: AsyncEngine, url: str) -> None:
         raise ConfigError(
             N_("The database {url} cannot be reached: {reason}"), url=safe, reason=reason
         ) from None
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """One round trip to the database; raises whatever the driver raises when it cannot.
+
+    Read-only, so on SQLite a health check never waits for, nor holds, the write lock.
+    """
+    async with engine.connect() as conn:
+        await conn.execution_options(**{READ_ONLY_OPTION: True})
+        await conn.execute(text("SELECT 1"))

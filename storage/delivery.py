@@ -518,6 +518,14 @@ async def pending_exists(session: AsyncSession) -> bool:
     return row.first() is not None
 
 
+async def outbox_depth(session: AsyncSession) -> int:
+    """Messages still to send: queued, or claimed by a sender that has not reported yet."""
+    found = await session.execute(
+        select(func.count()).select_from(Outbox).where(Outbox.status.in_(OPEN))
+    )
+    return int(found.scalar_one())
+
+
 async def acknowledge(
     session: AsyncSession, outbox_id: int, person_id: int, now: datetime
 ) -> bool | None:

@@ -498,3 +498,16 @@ async def put_setting(session: AsyncSession, key: str, value: str) -> None:
         session.add(Setting(key=key, value=value))
     else:
         row.value = value
+
+
+async def setting_once(session: AsyncSession, key: str, value: str) -> str:
+    """Store `value` under `key` unless a value is there already; return the one that stays.
+
+    INSERT ... ON CONFLICT DO NOTHING, then a read: of two instances starting together, the
+    second waits on the first's row and then reads it, so both end with the same value.
+    """
+    await session.execute(
+        _insert(session, Setting).values(key=key, value=value).on_conflict_do_nothing()
+    )
+    stored = (await session.execute(select(Setting.value).where(Setting.key == key))).scalar_one()
+    return str(stored)

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import random
+import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -27,6 +28,7 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 SENDING = frozenset({"sendmessage", "sendphoto", "senddocument", "sendvoice", "editmessagetext"})
 COMMAND_RE = r"^[a-z0-9_]{1,32}$"
+SECRET_TOKEN_RE = r"^[A-Za-z0-9_-]{1,256}$"
 
 
 class ApiError(Exception):
@@ -74,6 +76,22 @@ class SimUser:
         if self.username:
             out["username"] = self.username
         return out
+
+
+@dataclass
+class Webhook:
+    url: str
+    secret: str | None
+    retry_pause: float = 0.05
+    attempts: int = 0
+    errors: int = 0
+    last_error: str | None = None
+    last_error_date: int = 0
+    delivered: list[int] = field(default_factory=list)
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
 
 
 @dataclass
@@ -126,6 +144,9 @@ class Emulator:
         self.keep_messages = True
         self.any_chat = False  # bulk mode: every positive chat id is a known private chat
         self.delivered: Counter[int] = Counter()
+        # Webhook mode (setWebhook): updates are POSTed to the bot instead of fetched.
+        self.webhook: Webhook | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -147,6 +168,7 @@ class Emulator:
         return f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
+        await self._stop_webhook()
         for hold in self.holds.values():
             hold.release.set()
         async with self._cond:
@@ -396,7 +418,42 @@ class Emulator:
         }
 
     async def api_deletewebhook(self, params: dict[str, Any]) -> bool:
+        await self._stop_webhook()
+        if _flag(params.get("drop_pending_updates")):
+            async with self._cond:
+                self.updates.clear()
         return True
+
+    async def api_setwebhook(self, params: dict[str, Any]) -> bool:
+        url = str(params.get("url") or "")
+        if not url:
+            return await self.api_deletewebhook(params)
+        if not url.startswith(("https://", "http://127.0.0.1:")):
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        secret = params.get("secret_token")
+        if secret is not None and not re.match(SECRET_TOKEN_RE, str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        await self._stop_webhook()
+        if _flag(params.get("drop_pending_updates")):
+            async with self._cond:
+                self.updates.clear()
+        self.webhook = Webhook(url=url, secret=None if secret is None else str(secret))
+        self._webhook_task = asyncio.create_task(self._deliver(self.webhook), name="emu-webhook")
+        return True
+
+    async def api_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        hook = self.webhook
+        info: dict[str, Any] = {
+            "url": hook.url if hook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates),
+        }
+        if hook and hook.last_error:
+            info["last_error_date"] = hook.last_error_date
+            info["last_error_message"] = hook.last_error
+        return info
 
     async def api_setmycommands(self, params: dict[str, Any]) -> bool:
         import re
@@ -418,6 +475,12 @@ class Emulator:
         return self.commands.get((scope, params.get("language_code") or ""), [])
 
     async def api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
@@ -710,6 +773,64 @@ class Emulator:
         }
         await self.push("callback_query", payload)
         return query_id
+
+    # -- webhook delivery ----------------------------------------------------------------------
+
+    async def _deliver(self, hook: Webhook) -> None:
+        """POST the oldest pending update until the bot answers 2xx, then the next (in order).
+
+        As Telegram does: any other answer, or no answer, is an error kept in getWebhookInfo,
+        and the same update is delivered again after a pause.
+        """
+        import aiohttp
+
+        headers = {} if hook.secret is None else {"X-Telegram-Bot-Api-Secret-Token": hook.secret}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            while True:
+                async with self._cond:
+                    await self._cond.wait_for(lambda: bool(self.updates) or self.closing)
+                    if self.closing:
+                        return
+                    update = self.updates[0]
+                try:
+                    async with http.post(hook.url, json=update, headers=headers) as resp:
+                        status, reason = resp.status, resp.reason
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    status, reason = 0, type(exc).__name__
+                hook.attempts += 1
+                if 200 <= status < 300:
+                    async with self._cond:
+                        if self.updates and self.updates[0] is update:
+                            self.updates.pop(0)
+                        hook.delivered.append(update["update_id"])
+                        self._cond.notify_all()
+                    continue
+                hook.last_error = (
+                    f"Wrong response from the webhook: {status} {reason}"
+                    if status
+                    else f"Connection failed: {reason}"
+                )
+                hook.last_error_date = int(self.clock())
+                hook.errors += 1
+                await asyncio.sleep(hook.retry_pause)
+
+    async def _stop_webhook(self) -> None:
+        task, self._webhook_task, self.webhook = self._webhook_task, None, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def webhook_idle(self, within: float = 15.0) -> None:
+        """Wait until the bot has accepted (answered 2xx to) every update pushed so far."""
+
+        async def done() -> None:
+            async with self._cond:
+                await self._cond.wait_for(lambda: not self.updates)
+
+        await asyncio.wait_for(done(), within)
 
     # -- waiting -------------------------------------------------------------------------------
 
