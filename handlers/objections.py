@@ -439,8 +439,8 @@ def router() -> Router:
         message: Message, command: CommandObject, session: AsyncSession, person: PersonView
     ) -> None:
         if command.args:
-            view = await attempt(message, objections.own_by_number(session, person, command.args))
-            if view is not None:
+            views = await attempt(message, objections.own_by_number(session, person, command.args))
+            for view in views or []:
                 for chunk in join_blocks(objection_blocks(view, for_pokja=False)):
                     await message.answer(chunk)
             return
