@@ -62,7 +62,8 @@ async def test_two_districts_both_start_at_0001_and_a_number_is_the_persons_own(
     semarang_world = await world(sessions, now, await semarang(sessions, now), KOPENG)
     async with sessions() as session, session.begin():
         eko_row, fani_row = await add_person(session, "Eko"), await add_person(session, "Fani")
-        eko, fani = await view_of(session, eko_row.id or 0), await view_of(session, fani_row.id or 0)
+        eko = await view_of(session, eko_row.id or 0)
+        fani = await view_of(session, fani_row.id or 0)
         # Eko objects in both districts: the same number twice, each in its own district
         assert await file_one(session, eko, kendal_world.proposal_id, now) == "KB-2026-0001"
         assert await file_one(session, eko, semarang_world.proposal_id, now) == "KB-2026-0001"
@@ -110,9 +111,7 @@ async def _people(session: AsyncSession, n: int) -> list[int]:
     return [r.id or 0 for r in rows]
 
 
-async def test_three_thousand_people_of_a_district_get_distinct_stable_pseudonyms(
-    sessions, clock
-):
+async def test_three_thousand_people_of_a_district_get_distinct_stable_pseudonyms(sessions, clock):
     w = await world(sessions, clock())
     async with sessions() as session, session.begin():
         ids = await _people(session, 3000)

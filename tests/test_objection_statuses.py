@@ -36,9 +36,7 @@ async def _counts(session, w, person_id: int, now) -> dict[str, int]:
         "of_proposal": len(await store.objections_of_proposal(session, w.proposal_id)),
         "of_round": len(await store.objections_of_round(session, w.round.id)),
         "of_district": len(await store.objections_of_district(session, w.district.id, False)),
-        "of_district_open": len(
-            await store.objections_of_district(session, w.district.id, True)
-        ),
+        "of_district_open": len(await store.objections_of_district(session, w.district.id, True)),
         "queue_open": queue[0].open_objections,
         "own (/status)": len(await objections.own(session, objector)),
         "district_list (/keberatan)": len(
