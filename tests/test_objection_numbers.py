@@ -101,6 +101,29 @@ async def test_one_counter_function_for_proposals_and_objections(sessions, clock
     assert got == [1, 2, 1, 1, 1, 2]
 
 
+async def test_two_first_numbers_at_once_wait_for_each_other(sessions, clock, db_url):
+    """No counter row yet, two transactions: the second waits for the first, then takes 2."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer: transactions never overlap")
+    w = await world(sessions, clock())
+
+    async def bump(hold: asyncio.Event | None) -> int:
+        async with sessions() as session, session.begin():
+            value = await queries.next_number(session, ObjectionCounter, w.district.id, 2026)
+            if hold is not None:
+                await hold.wait()
+            return value
+
+    release = asyncio.Event()
+    first = asyncio.create_task(bump(release))
+    await asyncio.sleep(0.3)
+    second = asyncio.create_task(bump(None))
+    await asyncio.sleep(0.3)
+    assert not second.done()
+    release.set()
+    assert (await first, await second) == (1, 2)
+
+
 # -- pseudonyms --------------------------------------------------------------------------------
 
 
