@@ -21,7 +21,8 @@ from bot.errors import Invalid, Locked, NotAllowed, NotFound, Stale
 from bot.review import check_reason, deny, guard_pokja, notify_committee
 from storage import queries
 from storage import review as store
-from storage.models import Evidence, Objection, Person, Proposal
+from storage.models import Evidence, Objection, ObjectionCounter, Person, Proposal
+from storage.review import ObjectionStatus
 from storage.views import PersonView, ProposalView, RoundView
 
 CATEGORIES = ("ineligible", "inflated", "untrue", "conflict", "other")
@@ -31,7 +32,10 @@ TEXT_MIN = 10
 MAX_EVIDENCE = 5
 EVIDENCE_KINDS = ("photo", "document", "voice")
 PSEUDONYM_KEY = "pseudonym_key"
-OUTCOMES = ("upheld", "dismissed")
+PSEUDONYM_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+PSEUDONYM_LENGTH = 6
+PSEUDONYM_ATTEMPTS = 50
+OUTCOMES = (ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED)
 
 
 class Step(StrEnum):
@@ -166,7 +170,7 @@ async def start(
         round_ = await queries.round_by_id(session, row.round_id)
         if round_ is not None and round_.objections_open(now):
             return await _view(session, row)
-        row.status = "expired"
+        row.status = ObjectionStatus.EXPIRED
     windows = await open_windows(session, now)
     if not windows:
         raise await _closed_error(session, now)
@@ -191,7 +195,7 @@ async def _own(
     session: AsyncSession, person: PersonView, objection_id: int, now: datetime
 ) -> Objection:
     row = await session.get(Objection, objection_id)
-    if row is None or row.status != "draft":
+    if row is None or row.status != ObjectionStatus.DRAFT:
         raise NotFound("objection")
     if row.person_id != person.id:
         raise NotAllowed("not_yours")
@@ -210,7 +214,7 @@ async def choose_round(
     session: AsyncSession, person: PersonView, objection_id: int, round_id: int, now: datetime
 ) -> Draft:
     row = await session.get(Objection, objection_id)
-    if row is None or row.person_id != person.id or row.status != "draft":
+    if row is None or row.person_id != person.id or row.status != ObjectionStatus.DRAFT:
         raise NotFound("objection")
     _at(row, Step.ROUND)
     round_ = await queries.round_by_id(session, round_id)
@@ -352,28 +356,53 @@ async def back(
 
 async def cancel(session: AsyncSession, person: PersonView, objection_id: int) -> None:
     row = await session.get(Objection, objection_id)
-    if row is not None and row.person_id == person.id and row.status == "draft":
-        row.status = "withdrawn"
+    if row is not None and row.person_id == person.id and row.status == ObjectionStatus.DRAFT:
+        row.status = ObjectionStatus.WITHDRAWN
 
 
 async def current(session: AsyncSession, person: PersonView, objection_id: int) -> Draft:
     row = await session.get(Objection, objection_id)
-    if row is None or row.person_id != person.id or row.status != "draft":
+    if row is None or row.person_id != person.id or row.status != ObjectionStatus.DRAFT:
         raise NotFound("objection")
     return await _view(session, row)
 
 
-async def pseudonym(session: AsyncSession, district_id: int, person_id: int) -> str:
-    """Stable per person and district, unguessable from the person's id without the key."""
+def objection_number(year: int, seq: int) -> str:
+    return f"KB-{year}-{seq:04d}"
+
+
+def pseudonym_code(key: str, district_id: int, person_id: int, attempt: int) -> str:
+    """A candidate pseudonym: unguessable from the person's id without the key; each attempt
+    after a collision gives another."""
+    message = f"{district_id}:{person_id}" + (f":{attempt}" if attempt else "")
+    digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()
+    alphabet = PSEUDONYM_ALPHABET
+    code = "".join(alphabet[b % len(alphabet)] for b in digest[:PSEUDONYM_LENGTH])
+    return f"Warga-{code}"
+
+
+async def _pseudonym_key(session: AsyncSession) -> str:
     key = await queries.get_setting(session, PSEUDONYM_KEY)
     if key is None:
         key = secrets.token_hex(16)
         await queries.put_setting(session, PSEUDONYM_KEY, key)
         key = await queries.get_setting(session, PSEUDONYM_KEY) or key
-    digest = hmac.new(key.encode(), f"{district_id}:{person_id}".encode(), hashlib.sha256).digest()
-    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-    code = "".join(alphabet[b % len(alphabet)] for b in digest[:4])
-    return f"Warga-{code}"
+    return key
+
+
+async def pseudonym(session: AsyncSession, district_id: int, person_id: int) -> str:
+    """Stable per person and district, and never shared by two people of a district: the first
+    call stores a code (the next candidate when one is taken), later calls read it."""
+    stored = await store.pseudonym_of(session, district_id, person_id)
+    if stored is not None:
+        return stored
+    key = await _pseudonym_key(session)
+    for attempt in range(PSEUDONYM_ATTEMPTS):
+        code = pseudonym_code(key, district_id, person_id, attempt)
+        claimed = await store.claim_pseudonym(session, district_id, person_id, code)
+        if claimed is not None:
+            return claimed
+    raise RuntimeError("no free pseudonym")  # 50 collisions in a row: the key is broken
 
 
 @dataclass(frozen=True)
@@ -393,14 +422,18 @@ async def file(
         raise Stale(step=row.step)
     candidate = await _candidate(session, row.proposal_id)
     view = await queries.proposal_view(session, candidate)
-    row.status = "filed"
+    row.status = ObjectionStatus.FILED
     row.step = "filed"
     row.filed_at = now
     row.pseudonym = (
         await pseudonym(session, view.round.district_id, person.id) if row.anonymous else None
     )
+    # Numbered only now, so that discarded drafts leave no gaps for others to read.
+    seq = await queries.next_number(
+        session, ObjectionCounter, view.round.district_id, view.round.year
+    )
+    row.number = objection_number(view.round.year, seq)
     await session.flush()
-    row.number = f"KB-{view.round.year}-{row.id:04d}"
     evidence = await store.count_evidence(session, "objection", row.id or 0)
     audit.record(
         session,
@@ -505,7 +538,7 @@ async def _read(
 
 async def _filed(session: AsyncSession, objection_id: int) -> Objection:
     row = await session.get(Objection, objection_id)
-    if row is None or row.status == "draft" or row.proposal_id is None:
+    if row is None or row.status not in store.FILED or row.proposal_id is None:
         raise NotFound("objection")
     return row
 
@@ -548,11 +581,15 @@ async def own(session: AsyncSession, person: PersonView) -> list[ObjectionView]:
     ]
 
 
-async def own_by_number(session: AsyncSession, person: PersonView, number: str) -> ObjectionView:
-    row = await store.objection_by_number(session, number.strip().upper())
-    if row is None or row.person_id != person.id:
+async def own_by_number(
+    session: AsyncSession, person: PersonView, number: str
+) -> list[ObjectionView]:
+    """Numbers are unique within a district: a person objecting in two districts may hold the
+    same number twice, and sees both."""
+    rows = await store.objections_by_number(session, number.strip().upper(), person.id)
+    if not rows:
         raise NotFound("objection")
-    return await _read(session, row, None, False)
+    return [await _read(session, row, None, False) for row in rows]
 
 
 async def district_list(
@@ -572,7 +609,7 @@ async def reply(
     view = await committee_view(session, person, objection_id, now)
     if view.reply_at is not None:
         raise Locked("already_replied")
-    if view.status != "filed":
+    if view.status != ObjectionStatus.FILED:
         raise Locked("objection_answered")
     text = check_reason(text)
     if not await store.reply_objection(
@@ -611,7 +648,7 @@ async def answer(
     view = await for_pokja(session, person, objection_id, now)
     if outcome not in OUTCOMES:
         raise Invalid("option")
-    if view.status != "filed":
+    if view.status != ObjectionStatus.FILED:
         raise Locked("objection_answered")
     text = check_reason(text)
     if not await store.answer_objection(
@@ -653,7 +690,7 @@ async def answer(
             [(objector.id or 0, objector.telegram_id, None)],
             now,
         )
-    if outcome == "upheld":
+    if outcome == ObjectionStatus.UPHELD:
         prow = await session.get(Proposal, view.proposal.id)
         assert prow is not None
         if prow.status == policy.CANDIDATE and await store.decide(

@@ -21,6 +21,7 @@ from bot.review import guard_pokja
 from storage import delivery, queries
 from storage import review as store
 from storage.models import Round
+from storage.review import ObjectionStatus
 from storage.views import PersonView, ProposalView, RoundView, Scope
 
 
@@ -207,9 +208,9 @@ async def summary(session: AsyncSession, round_: RoundView) -> Summary:
     return Summary(
         announced,
         len(objections),
-        sum(1 for o in objections if o.outcome == "upheld"),
-        sum(1 for o in objections if o.outcome == "dismissed"),
-        sum(1 for o in objections if o.status == "filed"),
+        sum(1 for o in objections if o.status == ObjectionStatus.UPHELD),
+        sum(1 for o in objections if o.status == ObjectionStatus.DISMISSED),
+        sum(1 for o in objections if o.status == ObjectionStatus.FILED),
     )
 
 
@@ -245,7 +246,9 @@ async def winners_draft(
             "total": sum(e["total"] for g in groups for e in g["entries"]),
         },
     }
-    return Draft(round_, "winners", params, _stamp(groups), [g["kode"] for g in groups])
+    # The final result closes the round for everyone who took part, winners or not.
+    villages = [kode for kode, _ in await store.villages_with_proposals(session, round_id)]
+    return Draft(round_, "winners", params, _stamp(groups), villages)
 
 
 async def publish_winners(

@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands, objections
 from bot.errors import DomainError, Locked, NotFound
-from bot.objections import CATEGORIES, MAX_EVIDENCE, MAX_PER_WINDOW, TEXT_MAX, Step
+from bot.objections import (
+    CATEGORIES,
+    MAX_EVIDENCE,
+    MAX_PER_WINDOW,
+    TEXT_MAX,
+    ObjectionStatus,
+    Step,
+)
 from bot.review import guard_pokja
 from bot.text import join_blocks, q
 from handlers.callbacks import ObjCb
@@ -200,12 +207,13 @@ def router() -> Router:
                 views += await objections.district_list(
                     session, person, district_id, only_open=False
                 )
-            waiting = [v for v in views if v.status == "filed"]
+            waiting = [v for v in views if v.status == ObjectionStatus.FILED]
+            answered = [v for v in views if v.status != ObjectionStatus.FILED]
             await message.answer(
                 _("⚖️ {n} objection(s) in all, {open} waiting for an answer.").format(
                     n=len(views), open=len(waiting)
                 ),
-                reply_markup=staff_keyboard(waiting + [v for v in views if v.status != "filed"]),
+                reply_markup=staff_keyboard(waiting + answered),
             )
             return
         await begin(message, state, session, person, now)
@@ -439,8 +447,8 @@ def router() -> Router:
         message: Message, command: CommandObject, session: AsyncSession, person: PersonView
     ) -> None:
         if command.args:
-            view = await attempt(message, objections.own_by_number(session, person, command.args))
-            if view is not None:
+            views = await attempt(message, objections.own_by_number(session, person, command.args))
+            for view in views or []:
                 for chunk in join_blocks(objection_blocks(view, for_pokja=False)):
                     await message.answer(chunk)
             return
@@ -516,7 +524,7 @@ def router() -> Router:
             await message.answer(chunk)
         await resend_files(bot, message.chat.id, [(e.kind, e.file_id) for e in view.evidence])
         b = InlineKeyboardBuilder()
-        if view.status == "filed":
+        if view.status == ObjectionStatus.FILED:
             b.button(text=_("✅ Uphold"), callback_data=ObjCb(action="u", id=view.id))
             b.button(text=_("✖ Dismiss"), callback_data=ObjCb(action="d", id=view.id))
         if view.anonymous and person.has(Role.ADMIN, view.proposal.round.district_id):
@@ -526,7 +534,7 @@ def router() -> Router:
             _("Amount asked: {total}. What is the POKJA's answer?").format(
                 total=money(view.proposal.total)
             )
-            if view.status == "filed"
+            if view.status == ObjectionStatus.FILED
             else _("Answered: {outcome}.").format(outcome=outcome_label(view.outcome)),
             reply_markup=b.as_markup(),
         )
@@ -570,13 +578,15 @@ def router() -> Router:
                 ).format(number=view.number)
             )
             return
-        outcome = "upheld" if callback_data.action == "u" else "dismissed"
+        outcome = (
+            ObjectionStatus.UPHELD if callback_data.action == "u" else ObjectionStatus.DISMISSED
+        )
         await state.set_state(Responding.answer)
         await state.set_data({"oid": view.id, "outcome": outcome})
         await message.answer(
             (
                 _("Why is objection {number} upheld? The objector and the PAKEM read your answer.")
-                if outcome == "upheld"
+                if outcome == ObjectionStatus.UPHELD
                 else _(
                     "Why is objection {number} dismissed? The objector and the PAKEM read "
                     "your answer."
@@ -605,7 +615,7 @@ def router() -> Router:
         text = _("✅ Objection {number} {outcome}. The objector and the PAKEM are told.").format(
             number=view.number, outcome=outcome_label(view.outcome)
         )
-        if view.outcome == "upheld":
+        if view.outcome == ObjectionStatus.UPHELD:
             text += " " + _("{proposal} is back in review.").format(
                 proposal=q(view.proposal.number)
             )

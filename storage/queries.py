@@ -18,6 +18,7 @@ from storage.models import (
     Follow,
     HandledUpdate,
     Invite,
+    ObjectionCounter,
     Person,
     Proposal,
     ProposalCounter,
@@ -328,23 +329,32 @@ async def round_villages(session: AsyncSession, round_id: int) -> set[str]:
     return set(rows.scalars())
 
 
-async def next_proposal_number(session: AsyncSession, district_id: int, year: int) -> int:
-    """Bump and return the district's counter for the year; the UPDATE takes the row lock."""
-    result = await session.execute(
-        update(ProposalCounter)
-        .where(ProposalCounter.district_id == district_id, ProposalCounter.year == year)
-        .values(last=ProposalCounter.last + 1)
+async def next_number(
+    session: AsyncSession,
+    counter: type[ProposalCounter] | type[ObjectionCounter],
+    district_id: int,
+    year: int,
+) -> int:
+    """Bump and return a district's counter for the year. The row is made when missing without
+    ever failing on a concurrent first number, and the UPDATE holds its lock until commit."""
+    await session.execute(
+        _insert(session, counter)
+        .values(district_id=district_id, year=year, last=0)
+        .on_conflict_do_nothing()
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(ProposalCounter(district_id=district_id, year=year, last=1))
-        await session.flush()
-        return 1
-    value = await session.execute(
-        select(ProposalCounter.last).where(
-            ProposalCounter.district_id == district_id, ProposalCounter.year == year
-        )
+    where = (counter.district_id == district_id, counter.year == year)
+    await session.execute(
+        update(counter)
+        .where(*where)
+        .values(last=counter.last + 1)
+        .execution_options(synchronize_session=False)
     )
+    value = await session.execute(select(counter.last).where(*where))
     return int(value.scalar_one())
+
+
+async def next_proposal_number(session: AsyncSession, district_id: int, year: int) -> int:
+    return await next_number(session, ProposalCounter, district_id, year)
 
 
 # -- proposals ---------------------------------------------------------------------------------

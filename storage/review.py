@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -20,11 +21,32 @@ from storage.models import (
     Objection,
     Person,
     Proposal,
+    Pseudonym,
     Region,
     RoleGrant,
-    Round,
     Verification,
 )
+from storage.queries import _insert
+
+
+class ObjectionStatus(StrEnum):
+    """Where an objection stands. A draft ends withdrawn (discarded), expired (its window
+    closed) or filed; a filed one is answered upheld or dismissed."""
+
+    DRAFT = "draft"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    FILED = "filed"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+FILED = (ObjectionStatus.FILED, ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED)
+"""The objections that were filed: every list and count shows these and nothing else."""
+
+
+def _filed() -> Any:
+    return Objection.status.in_(FILED)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -68,7 +90,7 @@ async def review_queue(
         .select_from(Objection)
         .where(
             Objection.proposal_id == Proposal.id,
-            Objection.status == "filed",
+            Objection.status == ObjectionStatus.FILED,
         )
         .scalar_subquery()
     )
@@ -200,7 +222,7 @@ async def count_evidence(session: AsyncSession, owner: str, owner_id: int) -> in
 async def objection_draft(session: AsyncSession, person_id: int) -> Objection | None:
     rows = await session.execute(
         select(Objection)
-        .where(Objection.person_id == person_id, Objection.status == "draft")
+        .where(Objection.person_id == person_id, Objection.status == ObjectionStatus.DRAFT)
         .order_by(Objection.id.desc())  # type: ignore[union-attr]
         .limit(1)
     )
@@ -214,7 +236,7 @@ async def count_filed(session: AsyncSession, round_id: int, person_id: int) -> i
         .where(
             Objection.round_id == round_id,
             Objection.person_id == person_id,
-            Objection.status != "draft",
+            _filed(),
         )
     )
     return int(result.scalar_one())
@@ -223,7 +245,7 @@ async def count_filed(session: AsyncSession, round_id: int, person_id: int) -> i
 async def objections_of_person(session: AsyncSession, person_id: int) -> list[Objection]:
     rows = await session.execute(
         select(Objection)
-        .where(Objection.person_id == person_id, Objection.status != "draft")
+        .where(Objection.person_id == person_id, _filed())
         .order_by(Objection.filed_at.desc())  # type: ignore[union-attr]
     )
     return list(rows.scalars())
@@ -232,7 +254,7 @@ async def objections_of_person(session: AsyncSession, person_id: int) -> list[Ob
 async def objections_of_proposal(session: AsyncSession, proposal_id: int) -> list[Objection]:
     rows = await session.execute(
         select(Objection)
-        .where(Objection.proposal_id == proposal_id, Objection.status != "draft")
+        .where(Objection.proposal_id == proposal_id, _filed())
         .order_by(Objection.filed_at, Objection.id)
     )
     return list(rows.scalars())
@@ -241,7 +263,7 @@ async def objections_of_proposal(session: AsyncSession, proposal_id: int) -> lis
 async def objections_of_round(session: AsyncSession, round_id: int) -> list[Objection]:
     rows = await session.execute(
         select(Objection)
-        .where(Objection.round_id == round_id, Objection.status != "draft")
+        .where(Objection.round_id == round_id, _filed())
         .order_by(Objection.filed_at, Objection.id)
     )
     return list(rows.scalars())
@@ -250,20 +272,47 @@ async def objections_of_round(session: AsyncSession, round_id: int) -> list[Obje
 async def objections_of_district(
     session: AsyncSession, district_id: int, only_open: bool
 ) -> list[Objection]:
-    stmt = (
-        select(Objection)
-        .join(Round, Round.id == Objection.round_id)
-        .where(Round.district_id == district_id, Objection.status != "draft")
-    )
+    stmt = select(Objection).where(Objection.district_id == district_id, _filed())
     if only_open:
-        stmt = stmt.where(Objection.status == "filed")
+        stmt = stmt.where(Objection.status == ObjectionStatus.FILED)
     rows = await session.execute(stmt.order_by(Objection.filed_at, Objection.id))
     return list(rows.scalars())
 
 
-async def objection_by_number(session: AsyncSession, number: str) -> Objection | None:
-    rows = await session.execute(select(Objection).where(Objection.number == number))
+async def objections_by_number(
+    session: AsyncSession, number: str, person_id: int
+) -> list[Objection]:
+    """A person's filed objections with this number: one per district at most, since numbers
+    are unique only within a district."""
+    rows = await session.execute(
+        select(Objection)
+        .where(Objection.number == number, Objection.person_id == person_id, _filed())
+        .order_by(Objection.filed_at, Objection.id)
+    )
+    return list(rows.scalars())
+
+
+async def pseudonym_of(session: AsyncSession, district_id: int, person_id: int) -> str | None:
+    rows = await session.execute(
+        select(Pseudonym.code).where(
+            Pseudonym.district_id == district_id, Pseudonym.person_id == person_id
+        )
+    )
     return rows.scalars().first()
+
+
+async def claim_pseudonym(
+    session: AsyncSession, district_id: int, person_id: int, code: str
+) -> str | None:
+    """Give the person this code unless they have one or someone in the district has this one;
+    returns the person's code after the attempt, None when the code was taken by someone else.
+    ON CONFLICT lets a concurrent claim wait for the other transaction instead of failing."""
+    await session.execute(
+        _insert(session, Pseudonym)
+        .values(district_id=district_id, person_id=person_id, code=code)
+        .on_conflict_do_nothing()
+    )
+    return await pseudonym_of(session, district_id, person_id)
 
 
 async def answer_objection(
@@ -272,7 +321,7 @@ async def answer_objection(
     """Answer once: a second POKJA member answering the same objection changes nothing."""
     result = await session.execute(
         update(Objection)
-        .where(Objection.id == objection_id, Objection.status == "filed")  # type: ignore[arg-type]
+        .where(Objection.id == objection_id, Objection.status == ObjectionStatus.FILED)  # type: ignore[arg-type]
         .values(**values)
         .execution_options(synchronize_session=False)
     )

@@ -43,3 +43,79 @@ async def test_stairway_down_and_up(db_url: str) -> None:
         assert await diff(engine) == []
     finally:
         await engine.dispose()
+
+
+async def test_0004_carries_objection_numbers_and_pseudonyms(db_url: str) -> None:
+    """Numbers go on after the old row-id numbers; a pseudonym POKJA has read stays, except the
+    second of two people who shared one, who gets a new one when next needed."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from bot import objections
+    from storage import queries
+    from storage.db import session_factory
+    from storage.models import ObjectionCounter
+
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    engine = create_engine(db_url)
+    try:
+        await migrate.upgrade(engine, "0003")
+        async with engine.begin() as conn:
+            run = conn.execute
+            await run(
+                text(
+                    "INSERT INTO district (id, kode, name, timezone, prefix) VALUES "
+                    "(1, '33.24', 'Kabupaten Kendal', 'Asia/Jakarta', 'KDL')"
+                )
+            )
+            await run(
+                text(
+                    "INSERT INTO round (id, district_id, name, year, submission_deadline, "
+                    "opened_at) VALUES (1, 1, 'Tahap 1', 2026, :at, :at)"
+                ),
+                {"at": at},
+            )
+            for pid in (1, 2, 3):
+                await run(
+                    text(
+                        "INSERT INTO person (id, telegram_id, full_name, locale, "
+                        "announcements_muted, created_at, last_seen_at) "
+                        "VALUES (:id, :tg, 'W', 'id', :f, :at, :at)"
+                    ),
+                    {"id": pid, "tg": 1000 + pid, "f": False, "at": at},
+                )
+            rows = [  # id, person, status, number, pseudonym
+                (1, 1, "withdrawn", None, None),
+                (2, 1, "filed", "KB-2026-0002", "Warga-AAAA"),
+                (3, 2, "dismissed", "KB-2026-0003", "Warga-AAAA"),  # shared with person 1
+                (4, 3, "filed", "KB-2026-0004", "Warga-BBBB"),
+                (5, 1, "upheld", "KB-2026-0005", "Warga-AAAA"),
+                (6, 3, "draft", None, None),
+            ]
+            for oid, pid, status, number, code in rows:
+                await run(
+                    text(
+                        "INSERT INTO objection (id, round_id, person_id, status, step, number, "
+                        "pseudonym, created_at) VALUES (:id, 1, :p, :s, 'filed', :n, :c, :at)"
+                    ),
+                    {"id": oid, "p": pid, "s": status, "n": number, "c": code, "at": at},
+                )
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            carried = (await conn.execute(text("SELECT person_id, code FROM pseudonym"))).all()
+            districts = (
+                await conn.execute(text("SELECT DISTINCT district_id FROM objection"))
+            ).all()
+        assert sorted(carried) == [(1, "Warga-AAAA"), (3, "Warga-BBBB")]
+        assert districts == [(1,)]
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            counter = await session.get(ObjectionCounter, (1, 2026))
+            assert counter is not None and counter.last == 5
+            assert await queries.next_number(session, ObjectionCounter, 1, 2026) == 6
+            assert await objections.pseudonym(session, 1, 1) == "Warga-AAAA"
+            fresh = await objections.pseudonym(session, 1, 2)
+            assert fresh not in ("Warga-AAAA", "Warga-BBBB")
+    finally:
+        await engine.dispose()

@@ -133,10 +133,17 @@ def test_dates_that_are_not_dates(text: str) -> None:
 
 
 async def test_pseudonyms_are_stable_per_person_and_district(sessions) -> None:
+    from storage.models import District, Person
+
     async with sessions() as session, session.begin():
+        # Pseudonyms are stored now, so the district and the person must exist.
+        for n, kode in ((1, "33.24"), (2, "33.22")):
+            session.add(District(id=n, kode=kode, name=kode, timezone="Asia/Jakarta", prefix="X"))
+        session.add_all([Person(id=42, telegram_id=42), Person(id=43, telegram_id=43)])
+        await session.flush()
         first = await objections.pseudonym(session, 1, 42)
         again = await objections.pseudonym(session, 1, 42)
         other = await objections.pseudonym(session, 1, 43)
         elsewhere = await objections.pseudonym(session, 2, 42)
-    assert first == again and first.startswith("Warga-") and len(first) == 10
+    assert first == again and first.startswith("Warga-") and len(first) == 12
     assert len({first, other, elsewhere}) == 3
