@@ -155,7 +155,7 @@ async def test_followers_of_a_village_without_a_winner_hear_the_final_result(
     await object_to(rina, "Blumah", a, anonymous=True)
     await budi.send("/keberatan")
     await budi.press(next(lbl for lbl in budi.button_labels() if lbl.startswith("KB-2026-0001")))
-    await budi.press("✅ Terima")
+    await budi.press("✅ Kabulkan")
     await budi.send("Harga semen di atas harga pasar; anggaran harus disesuaikan.")
     assert budi.saw(f"{a} kembali ke penilaian")
     # ... and the candidate, back in review, is rejected
