@@ -137,6 +137,15 @@ async def edit_audience(
     return await _view(session, row)
 
 
+def place_levels(scope: Scope) -> tuple[str, ...]:
+    """The region levels a place picked for this audience must have."""
+    if scope == Scope.KECAMATAN:
+        return ("kecamatan",)
+    if scope == Scope.VILLAGES:
+        return queries.VILLAGE_LEVELS
+    return ()
+
+
 async def toggle_place(
     session: AsyncSession, person: PersonView, broadcast_id: int, kode: str
 ) -> BroadcastView:
@@ -145,14 +154,10 @@ async def toggle_place(
     scope = audience.get("scope")
     if row.step != "pick" or scope not in (Scope.KECAMATAN.value, Scope.VILLAGES.value):
         raise Stale("step")
-    region = await queries.village(session, kode)
-    wanted_level = "kecamatan" if scope == Scope.KECAMATAN.value else None
-    if (
-        region is None
-        or region.district_id != row.district_id
-        or (wanted_level and region.level != wanted_level)
-        or (not wanted_level and region.level not in queries.VILLAGE_LEVELS)
-    ):
+    region = await delivery.place_in_district(
+        session, kode, row.district_id, place_levels(Scope(scope))
+    )
+    if region is None:
         raise NotFound("village")
     codes: list[str] = list(audience.get("codes", []))
     if kode in codes:

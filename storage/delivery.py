@@ -190,6 +190,22 @@ async def finish_broadcast(session: AsyncSession, broadcast_id: int, now: dateti
 # -- audiences ---------------------------------------------------------------------------------
 
 
+async def place_in_district(
+    session: AsyncSession, kode: str, district_id: int, levels: Sequence[str]
+) -> Region | None:
+    """A region of one of these levels inside this district, or None (unknown, elsewhere, or
+    another level: a kecamatan is not a village and a village is not a kecamatan)."""
+    return (
+        await session.execute(
+            select(Region).where(
+                Region.kode == kode,
+                Region.district_id == district_id,
+                Region.level.in_(levels),  # type: ignore[attr-defined]
+            )
+        )
+    ).scalar_one_or_none()
+
+
 def audience_select(district_id: int, scope: Scope, codes: Sequence[str]) -> Select[Any]:
     """(person_id, chat_id, village_kode) of everyone an announcement reaches, once each.
 

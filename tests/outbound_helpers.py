@@ -11,10 +11,32 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import announcements
 from bot.people import ensure_person
+from bot.regions import import_regions
 from storage import delivery, queries
 from storage.models import Outbox, Person
-from storage.views import DeliveryCounts, Grant, PersonView, Role, Scope
+from storage.views import DeliveryCounts, DistrictView, Grant, PersonView, Role, Scope
 from tests.emulator.server import Emulator, SimUser
+
+# A second district beside Kendal, so that every audience test can check it stays out.
+BATANG_CSV = """kode,nama,tingkat
+33.25,Kabupaten Batang,kabupaten
+33.25.01,Wonotunggal,kecamatan
+33.25.01.2001,Sodong,desa
+33.25.01.2002,Brayo,desa
+33.25.02,Bandar,kecamatan
+33.25.02.1001,Bandar,kelurahan
+"""
+BATANG_KECAMATAN = "33.25.01"
+SODONG = "33.25.01.2001"
+
+
+async def batang(sessions: async_sessionmaker[AsyncSession], now: datetime) -> DistrictView:
+    async with sessions() as session, session.begin():
+        await import_regions(session, BATANG_CSV, now, prefix="BTG")
+    async with sessions() as session:
+        district = await queries.district_by_kode(session, "33.25")
+    assert district is not None
+    return district
 
 
 async def followers(
