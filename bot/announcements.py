@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,17 @@ from bot import audit, policy
 from bot.errors import Invalid, NotAllowed, NotFound, Stale
 from storage import delivery, queries
 from storage.models import Broadcast
-from storage.views import BroadcastView, PersonView, Role, Scope
+from storage.views import BroadcastView, DeliveryCounts, PersonView, Role, Scope, VillageCounts
+
+
+class Kind(StrEnum):
+    """What a broadcast row is; the sender renders each kind its own way."""
+
+    ANNOUNCEMENT = "announcement"
+    EVENT = "event"
+    REMINDER = "reminder"
+    REPORT = "report"  # an announcement's delivery report, to its author
+
 
 BODY_MAX = 3500
 CAPTION_MAX = 900  # Telegram allows 1,024; the translated header takes the rest
@@ -255,10 +266,11 @@ async def _event_row(
     params: dict[str, Any],
     audience: dict[str, Any],
     now: datetime,
+    kind: Kind = Kind.EVENT,
 ) -> Broadcast:
     row = Broadcast(
         district_id=district_id,
-        kind="event",
+        kind=kind.value,
         status="queued",
         step="queued",
         template=template,
@@ -326,3 +338,60 @@ async def extend_event(
     if row.total and row.status == "done":
         row.status, row.finished_at = "queued", None
     return row.total
+
+
+async def finish(session: AsyncSession, broadcast: BroadcastView, now: datetime) -> bool:
+    """Close a broadcast whose every row is settled, once (false when another sender did).
+
+    The author of an announcement is then sent its delivery report through the outbox: a
+    message to one person, with the same guarantees as any other (retried after a fault,
+    sent once), rendered when it is sent in the author's language.
+    """
+    if not await delivery.finish_broadcast(session, broadcast.id, now):
+        return False
+    if broadcast.kind != Kind.ANNOUNCEMENT or broadcast.author_id is None:
+        return True
+    author = await queries.person_view_by_id(session, broadcast.author_id)
+    if author is None:
+        return True
+    counts = await delivery.delivery_counts(session, broadcast.id)
+    villages = await delivery.counts_by_village(session, broadcast.id)
+    row = await _event_row(
+        session,
+        broadcast.district_id,
+        "delivery_report",
+        report_params(broadcast.id, counts, villages),
+        {"scope": "people"},
+        now,
+        kind=Kind.REPORT,
+    )
+    assert row.id is not None
+    row.total = await delivery.queue_people(
+        session, row.id, [(author.id, author.telegram_id, None, None)], now
+    )
+    return True
+
+
+def report_params(
+    announcement_id: int, counts: DeliveryCounts, villages: Sequence[VillageCounts]
+) -> dict[str, Any]:
+    """The final figures, kept with the report so that it can be rendered (and re-sent)
+    later without counting again."""
+    return {
+        "announcement": announcement_id,
+        "counts": asdict(counts),
+        "villages": [
+            {"kode": v.kode, "name": v.name, "counts": asdict(v.counts)} for v in villages
+        ],
+    }
+
+
+def report_figures(
+    params: dict[str, Any],
+) -> tuple[int, DeliveryCounts, list[VillageCounts]]:
+    """The figures `report_params` kept: (announcement id, counts, counts per village)."""
+    villages = [
+        VillageCounts(v.get("kode"), v.get("name"), DeliveryCounts(**v["counts"]))
+        for v in params.get("villages", [])
+    ]
+    return int(params["announcement"]), DeliveryCounts(**params["counts"]), villages
