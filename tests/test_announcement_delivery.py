@@ -236,3 +236,24 @@ async def test_a_long_report_is_received_once_even_when_a_part_fails(
     assert attempts == (0 if fault == "429" else 1)
     if fault != "429":  # a 429 is waited out within the attempt
         assert json.loads(payload)["parts_sent"] == 1
+
+
+async def test_the_report_is_written_in_the_authors_language_when_it_is_sent(
+    bot, sessions, clock, emulator
+):
+    """Rendered at send time: an author who switched to English reads it in English."""
+    district = await kendal(sessions, clock())
+    await bot()
+    users = await followers(sessions, emulator, BLUMAH, 2, 64_000, clock())
+    faults = Faults(emulator)
+    faults.add("sendMessage", "500", lambda p: int(p["chat_id"]) == users[0].id)
+    broadcast = await queue_announcement(sessions, emulator, district.id, "Rapat", clock())
+    async with sessions() as session, session.begin():
+        author = await queries.person_by_telegram_id(session, AUTHOR)
+        assert author is not None
+        author.locale = "en"
+    await until_report_sent(sessions)
+    [report] = [m for m in author_chat(emulator) if "Delivery report" in m.text]
+    assert f"announcement #{broadcast}" in report.text
+    assert "• Blumah: 2 sent, 0 blocked, 0 failed" in report.text
+    assert not reports(emulator)  # nothing in Indonesian
