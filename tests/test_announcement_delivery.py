@@ -165,8 +165,10 @@ async def test_a_flood_limit_on_a_progress_edit_holds_back_only_its_edits(
     assert final.sent == 30
     [flooded] = [c for c in faults.of("editMessageText") if c.fault]
     during = [c for c in faults.calls if flooded.at < c.at < flooded.at + 1.9]
-    assert len([c for c in during if c.method == "sendmessage"]) >= 8
     assert not [c for c in during if c.method == "editmessagetext"]
+    # Sends already past the gate would finish anyway; later ones show nothing was paused.
+    later = [c for c in during if c.method == "sendmessage" and c.at > flooded.at + 0.8]
+    assert len(later) >= 3, len(later)
     await until(lambda: reports(emulator), what="the report")
     progress = author_chat(emulator)[0]
     await until(lambda: FINAL in progress.text, what="the final progress")
@@ -188,11 +190,12 @@ async def test_no_progress_edit_repeats_its_text_during_a_backoff(bot, sessions,
     progress = author_chat(emulator)[0]
     await until(lambda: FINAL in progress.text, what="the final progress")
     assert f"Pengumuman #{broadcast} {FINAL}" in progress.text
-    # The backoff lasted 2 s, about 6 progress ticks; the text changed at most twice.
+    # The backoff lasted 2 s, about 6 progress ticks; the figures took at most 4 values
+    # (0, 1 or 2 of 3 sent, then the end), so at most 4 edits.
     assert not_modified(emulator) == []
     assert_no_edit_repeats_the_shown_text(faults)
     edits = faults.of("editMessageText")
-    assert 1 <= len(edits) <= 3, [c.params["text"] for c in edits]
+    assert 1 <= len(edits) <= 4, [c.params["text"] for c in edits]
     assert not emulator.refusals
 
 
