@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,17 @@ from bot import audit, policy
 from bot.errors import Invalid, NotAllowed, NotFound, Stale
 from storage import delivery, queries
 from storage.models import Broadcast
-from storage.views import BroadcastView, PersonView, Role, Scope
+from storage.views import BroadcastView, DeliveryCounts, PersonView, Role, Scope, VillageCounts
+
+
+class Kind(StrEnum):
+    """What a broadcast row is; the sender renders each kind its own way."""
+
+    ANNOUNCEMENT = "announcement"
+    EVENT = "event"
+    REMINDER = "reminder"
+    REPORT = "report"  # an announcement's delivery report, to its author
+
 
 BODY_MAX = 3500
 CAPTION_MAX = 900  # Telegram allows 1,024; the translated header takes the rest
@@ -137,6 +148,15 @@ async def edit_audience(
     return await _view(session, row)
 
 
+def place_levels(scope: Scope) -> tuple[str, ...]:
+    """The region levels a place picked for this audience must have."""
+    if scope == Scope.KECAMATAN:
+        return ("kecamatan",)
+    if scope == Scope.VILLAGES:
+        return queries.VILLAGE_LEVELS
+    return ()
+
+
 async def toggle_place(
     session: AsyncSession, person: PersonView, broadcast_id: int, kode: str
 ) -> BroadcastView:
@@ -145,14 +165,10 @@ async def toggle_place(
     scope = audience.get("scope")
     if row.step != "pick" or scope not in (Scope.KECAMATAN.value, Scope.VILLAGES.value):
         raise Stale("step")
-    region = await queries.village(session, kode)
-    wanted_level = "kecamatan" if scope == Scope.KECAMATAN.value else None
-    if (
-        region is None
-        or region.district_id != row.district_id
-        or (wanted_level and region.level != wanted_level)
-        or (not wanted_level and region.level not in queries.VILLAGE_LEVELS)
-    ):
+    region = await delivery.place_in_district(
+        session, kode, row.district_id, place_levels(Scope(scope))
+    )
+    if region is None:
         raise NotFound("village")
     codes: list[str] = list(audience.get("codes", []))
     if kode in codes:
@@ -250,10 +266,11 @@ async def _event_row(
     params: dict[str, Any],
     audience: dict[str, Any],
     now: datetime,
+    kind: Kind = Kind.EVENT,
 ) -> Broadcast:
     row = Broadcast(
         district_id=district_id,
-        kind="event",
+        kind=kind.value,
         status="queued",
         step="queued",
         template=template,
@@ -321,3 +338,60 @@ async def extend_event(
     if row.total and row.status == "done":
         row.status, row.finished_at = "queued", None
     return row.total
+
+
+async def finish(session: AsyncSession, broadcast: BroadcastView, now: datetime) -> bool:
+    """Close a broadcast whose every row is settled, once (false when another sender did).
+
+    The author of an announcement is then sent its delivery report through the outbox: a
+    message to one person, with the same guarantees as any other (retried after a fault,
+    sent once), rendered when it is sent in the author's language.
+    """
+    if not await delivery.finish_broadcast(session, broadcast.id, now):
+        return False
+    if broadcast.kind != Kind.ANNOUNCEMENT or broadcast.author_id is None:
+        return True
+    author = await queries.person_view_by_id(session, broadcast.author_id)
+    if author is None:
+        return True
+    counts = await delivery.delivery_counts(session, broadcast.id)
+    villages = await delivery.counts_by_village(session, broadcast.id)
+    row = await _event_row(
+        session,
+        broadcast.district_id,
+        "delivery_report",
+        report_params(broadcast.id, counts, villages),
+        {"scope": "people"},
+        now,
+        kind=Kind.REPORT,
+    )
+    assert row.id is not None
+    row.total = await delivery.queue_people(
+        session, row.id, [(author.id, author.telegram_id, None, None)], now
+    )
+    return True
+
+
+def report_params(
+    announcement_id: int, counts: DeliveryCounts, villages: Sequence[VillageCounts]
+) -> dict[str, Any]:
+    """The final figures, kept with the report so that it can be rendered (and re-sent)
+    later without counting again."""
+    return {
+        "announcement": announcement_id,
+        "counts": asdict(counts),
+        "villages": [
+            {"kode": v.kode, "name": v.name, "counts": asdict(v.counts)} for v in villages
+        ],
+    }
+
+
+def report_figures(
+    params: dict[str, Any],
+) -> tuple[int, DeliveryCounts, list[VillageCounts]]:
+    """The figures `report_params` kept: (announcement id, counts, counts per village)."""
+    villages = [
+        VillageCounts(v.get("kode"), v.get("name"), DeliveryCounts(**v["counts"]))
+        for v in params.get("villages", [])
+    ]
+    return int(params["announcement"]), DeliveryCounts(**params["counts"]), villages

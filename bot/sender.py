@@ -12,13 +12,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -30,15 +32,33 @@ from aiohttp import ClientError
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import announcements
 from bot.config import Settings
 from storage import delivery
 from storage.types import utcnow
-from storage.views import BroadcastView, ClaimedRow, DeliveryCounts, Outcome, VillageCounts
+from storage.views import BroadcastView, ClaimedRow, DeliveryCounts, Outcome
 
 log = logging.getLogger(__name__)
 
 MAX_FLOOD_RETRIES = 20
 MAX_BACKOFF = 300.0
+PARTS_SENT = "parts_sent"
+# A progress message is brought to its end for this long after its broadcast finished.
+FINAL_EDIT_WITHIN = timedelta(days=2)
+
+
+class Edit(Enum):
+    """What became of an edit of a progress message."""
+
+    SHOWN = "shown"  # it shows the text (now, or already)
+    LATER = "later"  # a passing fault: try again at a later tick
+    GONE = "gone"  # the message cannot be edited any more: stop trying
+
+
+def parts_sent(row: ClaimedRow) -> int:
+    """Messages of this row delivered before an earlier attempt met a fault."""
+    value = (row.payload or {}).get(PARTS_SENT, 0)
+    return value if isinstance(value, int) else 0
 
 
 @dataclass(frozen=True)
@@ -57,14 +77,6 @@ class Renderer(Protocol):
     def progress(
         self, broadcast: BroadcastView, counts: DeliveryCounts, eta: float | None, locale: str
     ) -> str: ...
-
-    def report(
-        self,
-        broadcast: BroadcastView,
-        counts: DeliveryCounts,
-        villages: list[VillageCounts],
-        locale: str,
-    ) -> list[str]: ...
 
 
 @dataclass
@@ -115,6 +127,8 @@ class Sender:
         self._room = asyncio.Event()
         self._wake = asyncio.Event()
         self._outcomes: list[Outcome] = []
+        self._parts: dict[int, dict[str, Any]] = {}
+        self._edit_after: dict[int, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._broadcasts: dict[int, BroadcastView] = {}
         self._progress: dict[int, _Progress] = {}
@@ -209,27 +223,39 @@ class Sender:
         if broadcast is None:
             return Outcome(row.id, "failed", error="broadcast gone")
         messages = self.renderer.message(broadcast, row)
+        # A row of several messages resumes after the last one delivered, so that a fault in
+        # the middle never sends the first ones twice.
+        before = parts_sent(row)
+        done = before
         await self._chat_turn(row.chat_id)
         floods = 0
+        message_id = None
         while True:
             await self._gate()
             try:
-                message_id = None
-                for message in messages:
+                for message in messages[done:]:
                     message_id = await self._send(row.chat_id, message)
+                    done += 1
                 self.sent += 1
                 return Outcome(row.id, "sent", message_id=message_id)
             except TelegramRetryAfter as exc:
                 floods += 1
                 self._pause(exc.retry_after)
                 if floods >= MAX_FLOOD_RETRIES:
+                    self._keep_parts(row, before, done)
                     return self._retry(row, f"429 x{floods}", counted=False)
             except TelegramForbiddenError as exc:
                 return Outcome(row.id, "blocked", error=exc.message[:256], person_id=row.person_id)
             except TelegramBadRequest as exc:
                 return Outcome(row.id, "failed", error=exc.message[:256])
             except (TelegramServerError, TelegramNetworkError, ClientError, TimeoutError) as exc:
+                self._keep_parts(row, before, done)
                 return self._retry(row, f"{type(exc).__name__}: {exc}"[:256], counted=True)
+
+    def _keep_parts(self, row: ClaimedRow, before: int, done: int) -> None:
+        """Written with the row's retry, in the same transaction (see `_flush`)."""
+        if done > before:
+            self._parts[row.id] = {**(row.payload or {}), PARTS_SENT: done}
 
     def _retry(self, row: ClaimedRow, error: str, *, counted: bool) -> Outcome:
         attempt = row.attempts + 1
@@ -317,12 +343,15 @@ class Sender:
         if not self._outcomes:
             return
         batch, self._outcomes = self._outcomes, []
+        parts, self._parts = self._parts, {}
         try:
             async with self.sessions() as session, session.begin():
+                await delivery.record_parts(session, parts)
                 await delivery.record_outcomes(session, batch, self.wall())
         except Exception:
             log.exception("writing %s delivery results failed; retrying", len(batch))
             self._outcomes = batch + self._outcomes
+            self._parts = {**parts, **self._parts}
             return
         self._in_flight -= len(batch)
         self._room.set()
@@ -341,70 +370,114 @@ class Sender:
         async with self.sessions() as session:
             active = await delivery.active_broadcasts(session)
         for broadcast in active:
-            async with self.sessions() as session, session.begin():
-                counts = await delivery.delivery_counts(session, broadcast.id)
-                if counts.open == 0:
-                    if not await delivery.finish_broadcast(session, broadcast.id, self.wall()):
-                        continue
-                    villages = await delivery.counts_by_village(session, broadcast.id)
-                    final = True
-                else:
-                    if broadcast.progress_message_id is None or not await delivery.claim_progress(
+            await self._progress_of(broadcast)
+        async with self.sessions() as session:
+            owed = await delivery.final_edits_owed(session, self.wall() - FINAL_EDIT_WITHIN)
+        for broadcast in owed:
+            await self._final_edit(broadcast)
+
+    async def _progress_of(self, broadcast: BroadcastView) -> None:
+        """Close a settled broadcast (its report goes through the outbox), or show progress."""
+        finished = edit = False
+        async with self.sessions() as session, session.begin():
+            counts = await delivery.delivery_counts(session, broadcast.id)
+            if counts.open == 0:
+                finished = await announcements.finish(session, broadcast, self.wall())
+            else:
+                edit = (
+                    broadcast.progress_message_id is not None
+                    and not self._edit_waits(broadcast.id)
+                    and await delivery.claim_progress(
                         session, broadcast.id, self.wall(), self.settings.progress_every
-                    ):
-                        continue
-                    villages = []
-                    final = False
-            await self._show(broadcast, counts, villages, final)
-            if final:
-                self._progress.pop(broadcast.id, None)
-                self._broadcasts.pop(broadcast.id, None)
-
-    async def _show(
-        self,
-        broadcast: BroadcastView,
-        counts: DeliveryCounts,
-        villages: list[VillageCounts],
-        final: bool,
-    ) -> None:
-        if broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
+                    )
+                )
+        if finished:
+            self._progress.pop(broadcast.id, None)
+            self._broadcasts.pop(broadcast.id, None)
+            self.nudge()  # its report is queued (and committed): send it now
+        if not edit:
             return
-        locale = await self._author_locale(broadcast)
         done = counts.sent + counts.blocked + counts.failed
-        eta = (
-            None
-            if final
-            else self._progress.setdefault(broadcast.id, _Progress()).eta(
-                done, counts.open, self.settings.send_rate
-            )
+        eta = self._progress.setdefault(broadcast.id, _Progress()).eta(
+            done, counts.open, self.settings.send_rate
         )
-        text = self.renderer.progress(broadcast, counts, eta, locale)
-        chat = broadcast.progress_chat_id
-        await self._quietly(
-            self.bot.edit_message_text(
-                text=text, chat_id=chat, message_id=broadcast.progress_message_id
-            )
-        )
-        if final:
-            for chunk in self.renderer.report(broadcast, counts, villages, locale):
-                await self._quietly(self.bot.send_message(chat, chunk))
+        locale = await self._author_locale(broadcast)
+        await self._show(broadcast, self.renderer.progress(broadcast, counts, eta, locale))
 
-    async def _quietly(self, call: Awaitable[Any]) -> None:
-        """Progress is a courtesy: a refused edit must not stop deliveries."""
+    async def _final_edit(self, broadcast: BroadcastView) -> None:
+        """The progress message's last edit: owed until it is shown, whatever faults it meets."""
+        if self._edit_waits(broadcast.id):
+            return
+        async with self.sessions() as session, session.begin():
+            if not await delivery.claim_final_edit(session, broadcast.id, self.wall()):
+                return
+            counts = await delivery.delivery_counts(session, broadcast.id)
+        locale = await self._author_locale(broadcast)
+        shown = await self._show(broadcast, self.renderer.progress(broadcast, counts, None, locale))
+        if shown is Edit.LATER:
+            async with self.sessions() as session, session.begin():
+                await delivery.release_final_edit(session, broadcast.id)
+        else:
+            self._edit_after.pop(broadcast.id, None)
+
+    def _edit_waits(self, broadcast_id: int) -> bool:
+        return time.monotonic() < self._edit_after.get(broadcast_id, 0.0)
+
+    async def _show(self, broadcast: BroadcastView, text: str) -> Edit:
+        """Edit the progress message when its text changed since the last edit that landed.
+
+        Progress is a courtesy: a fault never stops deliveries nor waits for them. A passing
+        fault is tried again at a later tick (after `retry_after` for a 429, which pauses this
+        message's edits only); a message that is gone is let go.
+        """
+        if text == broadcast.params.get(delivery.PROGRESS_TEXT):
+            return Edit.SHOWN
+        if broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
+            return Edit.GONE
+        result = await self._edit(broadcast, text)
+        if result is Edit.LATER:
+            return result
+        async with self.sessions() as session, session.begin():
+            if result is Edit.SHOWN:
+                await delivery.remember_progress(session, broadcast.id, text)
+            else:
+                await delivery.forget_progress_message(session, broadcast.id)
+        return result
+
+    async def _edit(self, broadcast: BroadcastView, text: str) -> Edit:
         if self.limiter is not None:
             await self.limiter.acquire()
         await self._gate()
         try:
-            await call
+            await self.bot.edit_message_text(
+                text=text,
+                chat_id=broadcast.progress_chat_id,
+                message_id=broadcast.progress_message_id,
+            )
+            return Edit.SHOWN
         except TelegramRetryAfter as exc:
-            self._pause(exc.retry_after)
-        except (
-            TelegramBadRequest,
-            TelegramForbiddenError,
-            TelegramServerError,
-            TelegramNetworkError,
-        ) as exc:
-            log.info("progress message not updated: %s", exc)
+            self._edit_after[broadcast.id] = time.monotonic() + exc.retry_after
+            log.info(
+                "progress message of %s: flood limit, next edit in %s s",
+                broadcast.id,
+                exc.retry_after,
+            )
+            return Edit.LATER
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message:  # an earlier edit landed after all
+                return Edit.SHOWN
+            log.info("progress message of %s is gone: %s", broadcast.id, exc.message)
+            return Edit.GONE
+        except TelegramForbiddenError as exc:
+            log.info("progress message of %s is gone: %s", broadcast.id, exc.message)
+            return Edit.GONE
+        except (TelegramServerError, TelegramNetworkError, ClientError, TimeoutError) as exc:
+            self._edit_after[broadcast.id] = time.monotonic() + self.settings.progress_every
+            log.info("progress message of %s not updated, tried again later: %s", broadcast.id, exc)
+            return Edit.LATER
+        except TelegramAPIError as exc:  # anything else Telegram refuses will not change
+            log.warning("progress message of %s given up: %s", broadcast.id, exc)
+            return Edit.GONE
 
     async def _author_locale(self, broadcast: BroadcastView) -> str:
         if broadcast.author_id is None:

@@ -389,11 +389,12 @@ def router() -> Router:
                 )
                 await callback.answer()
                 await state.clear()
-                await message.edit_text(
-                    outbound.progress_text(
-                        view, await delivery.delivery_counts(session, view.id), None
-                    )
+                shown = outbound.progress_text(
+                    view, await delivery.delivery_counts(session, view.id), None
                 )
+                # The sender edits this message only when its text changes from this one.
+                await delivery.remember_progress(session, view.id, shown)
+                await message.edit_text(shown)
                 return
             elif action == "x":
                 await announcements.cancel(session, person, bid)

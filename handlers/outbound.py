@@ -12,6 +12,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import i18n as fmt
+from bot.announcements import Kind, report_figures
 from bot.reminders import item_payload
 from bot.sender import OutMessage
 from bot.text import join_blocks, q
@@ -47,6 +48,10 @@ class OutboundRenderer:
                 return [announcement(broadcast)]
             if broadcast.kind == "reminder":
                 return [reminder(row)]
+            if broadcast.kind == Kind.REPORT:
+                return [
+                    OutMessage(chunk) for chunk in report_text(*report_figures(broadcast.params))
+                ]
             if broadcast.template in ("candidates", "winners"):
                 return results(broadcast)
             return [event(broadcast)]
@@ -56,16 +61,6 @@ class OutboundRenderer:
     ) -> str:
         with self.i18n.context(), self.i18n.use_locale(self._locale(locale)):
             return progress_text(broadcast, counts, eta)
-
-    def report(
-        self,
-        broadcast: BroadcastView,
-        counts: DeliveryCounts,
-        villages: list[VillageCounts],
-        locale: str,
-    ) -> list[str]:
-        with self.i18n.context(), self.i18n.use_locale(self._locale(locale)):
-            return report_text(broadcast, counts, villages)
 
 
 def _num(value: int) -> str:
@@ -312,11 +307,11 @@ def progress_text(broadcast: BroadcastView, counts: DeliveryCounts, eta: float |
 
 
 def report_text(
-    broadcast: BroadcastView, counts: DeliveryCounts, villages: list[VillageCounts]
+    announcement_id: int, counts: DeliveryCounts, villages: list[VillageCounts]
 ) -> list[str]:
     blocks = [
         _("📊 <b>Delivery report, announcement #{id}</b>\n{counts}").format(
-            id=broadcast.id, counts=counts_line(counts)
+            id=announcement_id, counts=counts_line(counts)
         )
     ]
     for village in villages:

@@ -178,16 +178,96 @@ async def claim_progress(
 
 
 async def finish_broadcast(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
-    """Mark a broadcast done once; the one caller that wins sends the final report."""
+    """Mark a broadcast done once; the one caller that wins queues the final report.
+
+    `progress_at` goes back to empty: on a done broadcast it means the final edit of its
+    progress message is still owed (see `final_edits_owed`).
+    """
     result = await session.execute(
         update(Broadcast)
         .where(Broadcast.id == broadcast_id, Broadcast.status == "queued")
-        .values(status="done", finished_at=now)
+        .values(status="done", finished_at=now, progress_at=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def final_edits_owed(session: AsyncSession, since: datetime) -> list[BroadcastView]:
+    """Done broadcasts, finished since then, whose progress message does not show the end yet."""
+    rows = await session.execute(
+        select(Broadcast, District)
+        .join(District, District.id == Broadcast.district_id)
+        .where(
+            Broadcast.status == "done",
+            Broadcast.progress_message_id.is_not(None),  # type: ignore[union-attr]
+            Broadcast.progress_at.is_(None),  # type: ignore[union-attr]
+            Broadcast.finished_at >= since,  # type: ignore[operator]
+        )
+        .order_by(Broadcast.id)
+    )
+    return [_view(b, d) for b, d in rows]
+
+
+async def claim_final_edit(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
+    """Take the final edit of a progress message; false when another sender has it."""
+    result = await session.execute(
+        update(Broadcast)
+        .where(
+            Broadcast.id == broadcast_id,
+            Broadcast.status == "done",
+            Broadcast.progress_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(progress_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release_final_edit(session: AsyncSession, broadcast_id: int) -> None:
+    """The final edit met a passing fault: owe it again, for the next progress tick."""
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.status == "done")
+        .values(progress_at=None)
+    )
+
+
+async def forget_progress_message(session: AsyncSession, broadcast_id: int) -> None:
+    """The progress message can no longer be edited (deleted, chat gone): stop trying."""
+    await session.execute(
+        update(Broadcast).where(Broadcast.id == broadcast_id).values(progress_message_id=None)
+    )
+
+
+PROGRESS_TEXT = "progress_text"
+
+
+async def remember_progress(session: AsyncSession, broadcast_id: int, text: str) -> None:
+    """Keep what the progress message shows now, so that an unchanged text is never sent again
+    (Telegram refuses it: "message is not modified"). Kept in `params`, shared by all senders."""
+    row = await session.get(Broadcast, broadcast_id)
+    if row is None:
+        return
+    params = json.loads(row.params or "{}")
+    params[PROGRESS_TEXT] = text
+    row.params = json.dumps(params, ensure_ascii=False)
+
+
 # -- audiences ---------------------------------------------------------------------------------
+
+
+async def place_in_district(
+    session: AsyncSession, kode: str, district_id: int, levels: Sequence[str]
+) -> Region | None:
+    """A region of one of these levels inside this district, or None (unknown, elsewhere, or
+    another level: a kecamatan is not a village and a village is not a kecamatan)."""
+    return (
+        await session.execute(
+            select(Region).where(
+                Region.kode == kode,
+                Region.district_id == district_id,
+                Region.level.in_(levels),  # type: ignore[attr-defined]
+            )
+        )
+    ).scalar_one_or_none()
 
 
 def audience_select(district_id: int, scope: Scope, codes: Sequence[str]) -> Select[Any]:
@@ -454,6 +534,17 @@ async def record_outcomes(
     blocked_people = {o.person_id for o in outcomes if o.status == "blocked" and o.person_id}
     if blocked_people:
         await mark_unreachable(session, blocked_people, now)
+
+
+async def record_parts(session: AsyncSession, payloads: dict[int, dict[str, Any]]) -> None:
+    """Keep how many messages of a multi-message row were delivered before a fault, so that
+    its retry sends only the rest."""
+    for outbox_id, payload in payloads.items():
+        await session.execute(
+            update(Outbox)
+            .where(Outbox.id == outbox_id)
+            .values(payload=json.dumps(payload, ensure_ascii=False))
+        )
 
 
 async def mark_unreachable(session: AsyncSession, person_ids: set[int], now: datetime) -> None:
