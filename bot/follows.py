@@ -19,39 +19,124 @@ from storage import queries
 from storage.views import PersonView, VillageView
 
 SEARCH_LIMIT = 8
+PAGE_SIZE = 8
 MIN_QUERY = 3
+CLOSE = 0.75  # how alike a misspelt name must be, 0..1
+NARROWED = 3.0  # a name with its place typed beside it outranks any name alone
 _PREFIX = re.compile(r"^(desa|kelurahan|kel\.?|ds\.?)\s+", re.IGNORECASE)
+_PLACE_PREFIX = re.compile(r"^(kecamatan|kec\.?|kabupaten|kab\.?|kota)\s+", re.IGNORECASE)
+_DISTRICT_PREFIX = re.compile(r"^(kabupaten|kab\.?|kota)\s+", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[\s,;/()]+")
 
 
 def _key(text: str) -> str:
-    return _PREFIX.sub("", text.strip()).casefold()
+    return _PREFIX.sub("", " ".join(text.split())).casefold()
 
 
-def rank(query: str, villages: list[VillageView], limit: int = SEARCH_LIMIT) -> list[VillageView]:
-    """Exact names first, then names that start with or contain the query, then close spellings."""
+def osa_distance(a: str, b: str) -> int:
+    """Edits between two spellings, where two swapped neighbours ("ponagngan") count as one."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def similarity(typed: str, name: str) -> float:
+    """0..1: the better of difflib's ratio and a transposition-aware edit distance."""
+    longest = max(len(typed), len(name)) or 1
+    return max(
+        difflib.SequenceMatcher(None, typed, name).ratio(),
+        1 - osa_distance(typed, name) / longest,
+    )
+
+
+def name_score(typed: str, name: str) -> float:
+    """Exact names first, then names that start with or contain the query, then close spellings;
+    0 when the name does not match at all."""
+    if name == typed:
+        return 3.0
+    if name.startswith(typed):
+        return 2.0
+    if typed in name:
+        return 1.5
+    score = similarity(typed, name)
+    return score if score >= CLOSE else 0.0
+
+
+def _place_matches(typed: str, village: VillageView) -> bool:
+    """Does the typed place name the village's kecamatan or its district?"""
+    typed = _PLACE_PREFIX.sub("", typed).casefold()
+    if len(typed) < MIN_QUERY:
+        return False
+    places = (
+        village.kecamatan_name.casefold(),
+        _DISTRICT_PREFIX.sub("", village.district_name).casefold(),
+        village.district_name.casefold(),
+    )
+    return any(place.startswith(typed) or similarity(typed, place) >= CLOSE for place in places)
+
+
+def _narrowed(words: list[str], village: VillageView, name: str) -> float:
+    """Best score of "name place" or "place name": the village's name with its kecamatan or
+    district typed beside it, so that "Mekarsari Cibatu" finds the Mekarsari of Kec. Cibatu."""
+    best = 0.0
+    for cut in range(1, len(words)):
+        for typed_name, place in (
+            (" ".join(words[:cut]), " ".join(words[cut:])),
+            (" ".join(words[cut:]), " ".join(words[:cut])),
+        ):
+            if _place_matches(place, village):
+                best = max(best, name_score(_key(typed_name), name))
+    return best
+
+
+def rank(
+    query: str, villages: list[VillageView], limit: int | None = SEARCH_LIMIT
+) -> list[VillageView]:
+    """The villages a query means, best first. A village whose kecamatan or district is typed
+    beside its name ranks above every village that only matches the words as a name."""
     wanted = _key(query)
-    scored: list[tuple[float, str, VillageView]] = []
+    words = [w for w in _SEPARATORS.split(wanted) if w]
+    scored: list[tuple[float, str, str, VillageView]] = []
     for village in villages:
         name = _key(village.name)
-        if name == wanted:
-            score = 3.0
-        elif name.startswith(wanted):
-            score = 2.0
-        elif wanted in name:
-            score = 1.5
-        else:
-            score = difflib.SequenceMatcher(None, wanted, name).ratio()
-            if score < 0.75:
-                continue
-        scored.append((score, village.name, village))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    return [village for _, _, village in scored[:limit]]
+        placed = _narrowed(words, village, name) if len(words) > 1 else 0.0
+        score = placed + NARROWED if placed else name_score(wanted, name)
+        if score:
+            scored.append((-score, village.name, village.kode, village))
+    scored.sort(key=lambda item: item[:3])
+    found = [village for *_, village in scored]
+    return found if limit is None else found[:limit]
 
 
-async def search(session: AsyncSession, query: str) -> list[VillageView]:
+async def search(
+    session: AsyncSession, query: str, limit: int | None = SEARCH_LIMIT
+) -> list[VillageView]:
+    """Villages of every district for what a person typed; None as limit gives all of them."""
     if len(_key(query)) < MIN_QUERY:
         raise Invalid("query_short", min=MIN_QUERY)
-    return rank(query, await queries.all_villages(session))
+    return rank(query, await queries.all_villages(session), limit)
+
+
+@dataclass(frozen=True)
+class Page:
+    villages: list[VillageView]
+    number: int  # from 0
+    pages: int
+    total: int
+
+
+def page_of(found: list[VillageView], number: int, size: int = PAGE_SIZE) -> Page:
+    """One screen of search results; a page out of range (an old button) shows the nearest."""
+    pages = max(1, -(-len(found) // size))
+    number = min(max(0, number), pages - 1)
+    return Page(found[number * size : (number + 1) * size], number, pages, len(found))
 
 
 @dataclass(frozen=True)
@@ -81,11 +166,6 @@ async def unfollow(session: AsyncSession, person_id: int, kode: str, now: dateti
             session, "village.unfollow", at=now, actor_id=person_id, subject=f"village:{kode}"
         )
     return village
-
-
-def follow_link(bot_username: str, kode: str) -> str:
-    """The deep link printed on posters: opening it follows the village in one tap."""
-    return f"https://t.me/{bot_username}?start=v_{kode}"
 
 
 async def poster_village(session: AsyncSession, person: PersonView, kode: str) -> VillageView:
