@@ -16,8 +16,8 @@ START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 VILLAGE = "v_"
 HELP = "help"
 # Kepmendagri codes: provinsi.kabupaten.kecamatan.desa, 2.2.2.4 digits.
-_OFFICIAL = re.compile(r"(\d{2})\.(\d{2})\.(\d{2})\.(\d{4})")
-_OFFICIAL_PACKED = re.compile(r"(\d{2})(\d{2})(\d{2})(\d{4})")
+_OFFICIAL = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
+_OFFICIAL_PACKED = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{4})")
 
 
 class LinkError(ValueError):

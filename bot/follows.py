@@ -10,6 +10,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from enum import IntEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,8 @@ SEARCH_LIMIT = 8
 PAGE_SIZE = 8
 MIN_QUERY = 3
 CLOSE = 0.75  # how alike a misspelt name must be, 0..1
-NARROWED = 3.0  # a name with its place typed beside it outranks any name alone
+EXACT = 3.0
+CONTAINS = 1.5
 _PREFIX = re.compile(r"^(desa|kelurahan|kel\.?|ds\.?)\s+", re.IGNORECASE)
 _PLACE_PREFIX = re.compile(r"^(kecamatan|kec\.?|kabupaten|kab\.?|kota)\s+", re.IGNORECASE)
 _DISTRICT_PREFIX = re.compile(r"^(kabupaten|kab\.?|kota)\s+", re.IGNORECASE)
@@ -60,58 +62,93 @@ def name_score(typed: str, name: str) -> float:
     """Exact names first, then names that start with or contain the query, then close spellings;
     0 when the name does not match at all."""
     if name == typed:
-        return 3.0
+        return EXACT
     if name.startswith(typed):
         return 2.0
     if typed in name:
-        return 1.5
+        return CONTAINS
     score = similarity(typed, name)
     return score if score >= CLOSE else 0.0
 
 
-def _place_matches(typed: str, village: VillageView) -> bool:
-    """Does the typed place name the village's kecamatan or its district?"""
+class Fit(IntEnum):
+    """How much of a query a village accounts for; a search shows only its best kind."""
+
+    NAME = 0  # the words match the village's name
+    NAME_AND_DISTRICT = 1  # "Sukamulya Garut"
+    NAME_AND_KECAMATAN = 2  # "Mekarsari Cibatu"
+
+
+def _place_fit(typed: str, village: VillageView) -> Fit | None:
+    """Which of the village's places the typed words name, the kecamatan before the district
+    (Kec. Cianjur lies in Kabupaten Cianjur)."""
+    said_district = _DISTRICT_PREFIX.match(typed) is not None  # "Kabupaten Cianjur"
+    # "Kota Semarang" and "Kab. Semarang" are two districts.
+    other_kind = said_district and (typed.casefold().startswith("kota")) != (
+        village.district_name.casefold().startswith("kota")
+    )
+    said_kecamatan = not said_district and _PLACE_PREFIX.match(typed) is not None
     typed = _PLACE_PREFIX.sub("", typed).casefold()
     if len(typed) < MIN_QUERY:
-        return False
-    places = (
-        village.kecamatan_name.casefold(),
-        _DISTRICT_PREFIX.sub("", village.district_name).casefold(),
-        village.district_name.casefold(),
-    )
-    return any(place.startswith(typed) or similarity(typed, place) >= CLOSE for place in places)
+        return None
+
+    def names(place: str) -> bool:
+        return place.startswith(typed) or similarity(typed, place) >= CLOSE
+
+    if not said_district and names(village.kecamatan_name.casefold()):
+        return Fit.NAME_AND_KECAMATAN
+    district = _DISTRICT_PREFIX.sub("", village.district_name).casefold()
+    if not said_kecamatan and not other_kind and names(district):
+        return Fit.NAME_AND_DISTRICT
+    return None
 
 
-def _narrowed(words: list[str], village: VillageView, name: str) -> float:
-    """Best score of "name place" or "place name": the village's name with its kecamatan or
-    district typed beside it, so that "Mekarsari Cibatu" finds the Mekarsari of Kec. Cibatu."""
-    best = 0.0
+def _narrowed(words: list[str], village: VillageView, name: str) -> tuple[Fit, float]:
+    """The best reading of "name place" or "place name": the village's name with its kecamatan
+    or district typed beside it, so that "Mekarsari Cibatu" finds the Mekarsari of Kec. Cibatu."""
+    best = (Fit.NAME, 0.0)
     for cut in range(1, len(words)):
         for typed_name, place in (
             (" ".join(words[:cut]), " ".join(words[cut:])),
             (" ".join(words[cut:]), " ".join(words[:cut])),
         ):
-            if _place_matches(place, village):
-                best = max(best, name_score(_key(typed_name), name))
+            fit = _place_fit(place, village)
+            score = name_score(_key(typed_name), name) if fit else 0.0
+            if fit and score:
+                best = max(best, (fit, score))
     return best
 
 
 def rank(
     query: str, villages: list[VillageView], limit: int | None = SEARCH_LIMIT
 ) -> list[VillageView]:
-    """The villages a query means, best first. A village whose kecamatan or district is typed
-    beside its name ranks above every village that only matches the words as a name."""
+    """The villages a query means, best first.
+
+    Only the best kind of fit is shown: a place typed beside a name leaves out villages
+    elsewhere. Among them, an exact name leaves out the near spellings (Sukamaju for Sukamulya).
+    """
     wanted = _key(query)
     words = [w for w in _SEPARATORS.split(wanted) if w]
-    scored: list[tuple[float, str, str, VillageView]] = []
+    scored: list[tuple[Fit, float, VillageView]] = []
+    whole_names: list[tuple[Fit, float, VillageView]] = []
     for village in villages:
         name = _key(village.name)
-        placed = _narrowed(words, village, name) if len(words) > 1 else 0.0
-        score = placed + NARROWED if placed else name_score(wanted, name)
+        whole = name_score(wanted, name)
+        if whole == EXACT:
+            whole_names.append((Fit.NAME, whole, village))
+            continue
+        fit, score = _narrowed(words, village, name) if len(words) > 1 else (Fit.NAME, 0.0)
         if score:
-            scored.append((-score, village.name, village.kode, village))
-    scored.sort(key=lambda item: item[:3])
-    found = [village for *_, village in scored]
+            scored.append((fit, score, village))
+        elif whole:
+            scored.append((Fit.NAME, whole, village))
+    best_fit = max((fit for fit, _, _ in scored), default=Fit.NAME)
+    # A village called exactly what was typed stays, even beside a place ("Sukamulya Kidul").
+    kept = whole_names + [item for item in scored if item[0] == best_fit]
+    if kept and max(score for _, score, _ in kept) == EXACT:
+        kept = [item for item in kept if item[1] >= CONTAINS]
+    kept.sort(key=lambda item: (-item[1], item[2].name, item[2].kode))
+    found = [village for _, _, village in kept]
     return found if limit is None else found[:limit]
 
 
