@@ -190,6 +190,7 @@ def cmd_regions_import(settings: Settings, args: argparse.Namespace) -> int:
             villages=result.villages,
         )
     )
+    print(_("Its proposals are numbered {prefix}-YEAR-001, -002, ...").format(prefix=result.prefix))
     return 0
 
 

@@ -28,6 +28,7 @@ class ImportResult:
     kecamatan: int
     villages: int
     created: bool
+    prefix: str
 
 
 def _words(name: str) -> list[str]:
@@ -37,7 +38,7 @@ def _words(name: str) -> list[str]:
 
 
 def default_prefix(name: str) -> str:
-    """ "Kabupaten Kendal" -> "KDL": the first letter, then consonants, three letters."""
+    """ "Kabupaten Kendal" -> "KND": the first letter, then consonants, three letters."""
     letters = "".join(_words(name))
     if not letters:
         return "PKT"
@@ -51,7 +52,7 @@ def prefix_candidates(name: str) -> Iterator[str]:
 
     After the default come the initials of the words ("Aceh Barat Daya" -> ABD), then the first
     letter with letters of a later word ("Aceh Tenggara" -> ATG), then any three letters of the
-    name in order, consonants first, and last the default with a number (KDL2, KDL3, ...).
+    name in order, consonants first, and last the default with a number (KND2, KND3, ...).
     """
     base = default_prefix(name)
     words = _words(name) or ["PKT"]
@@ -190,5 +191,10 @@ async def import_regions(
         villages=counts["village"],
     )
     return ImportResult(
-        d["kode"], d["nama"], counts["kecamatan"], counts["village"], existing is None
+        d["kode"],
+        d["nama"],
+        counts["kecamatan"],
+        counts["village"],
+        existing is None,
+        district.prefix,
     )
