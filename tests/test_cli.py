@@ -154,7 +154,7 @@ def test_a_second_district_gets_a_free_prefix_or_a_suggestion(tmp_path: Path) ->
     out = run(tmp_path, "regions", "import", str(other), "--prefix", "knd")
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines() == [
-        "paket-bot: kabupaten/kota lain sudah memakai KND untuk nomor usulannya: "
+        "paket-bot: kabupaten atau kota lain sudah memakai KND untuk nomor usulannya: "
         "pilih --prefix lain, misalnya KNR"
     ]
     out = run(tmp_path, "regions", "import", str(other), "--prefix", "K-1", DEFAULT_LOCALE="en")
