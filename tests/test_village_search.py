@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -124,6 +124,7 @@ def test_any_name_with_two_neighbours_swapped_is_found(name: str, data: st.DataO
     positions = [i for i in range(len(name) - 1) if name[i] != name[i + 1]]
     at = data.draw(st.sampled_from(positions))
     typed = name[:at] + name[at + 1] + name[at] + name[at + 2 :]
+    assume(typed not in KENDAL_NAMES)  # Kedungsari -> Kedungasri, another village's name
     assert similarity(typed.casefold(), name.casefold()) >= 0.75
     villages = [
         VillageView(str(i), n, "desa", "k", "K", 1, "D") for i, n in enumerate(KENDAL_NAMES)
