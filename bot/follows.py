@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,9 +50,13 @@ def osa_distance(a: str, b: str) -> int:
     return rows[-1][-1]
 
 
+@lru_cache(maxsize=65536)
 def similarity(typed: str, name: str) -> float:
-    """0..1: the better of difflib's ratio and a transposition-aware edit distance."""
+    """0..1: the better of difflib's ratio and a transposition-aware edit distance.
+    Cached: a search compares the same few words with the same names again and again."""
     longest = max(len(typed), len(name)) or 1
+    if 2 * min(len(typed), len(name)) < CLOSE * (len(typed) + len(name)):
+        return 0.0  # too different in length for either measure to reach CLOSE
     return max(
         difflib.SequenceMatcher(None, typed, name).ratio(),
         1 - osa_distance(typed, name) / longest,
@@ -80,12 +85,17 @@ class Fit(IntEnum):
 
 
 def _place_fit(typed: str, village: VillageView) -> Fit | None:
+    return _place_fit_of(typed, village.kecamatan_name, village.district_name)
+
+
+@lru_cache(maxsize=16384)
+def _place_fit_of(typed: str, kecamatan_name: str, district_name: str) -> Fit | None:
     """Which of the village's places the typed words name, the kecamatan before the district
     (Kec. Cianjur lies in Kabupaten Cianjur)."""
     said_district = _DISTRICT_PREFIX.match(typed) is not None  # "Kabupaten Cianjur"
     # "Kota Semarang" and "Kab. Semarang" are two districts.
     other_kind = said_district and (typed.casefold().startswith("kota")) != (
-        village.district_name.casefold().startswith("kota")
+        district_name.casefold().startswith("kota")
     )
     said_kecamatan = not said_district and _PLACE_PREFIX.match(typed) is not None
     typed = _PLACE_PREFIX.sub("", typed).casefold()
@@ -95,9 +105,9 @@ def _place_fit(typed: str, village: VillageView) -> Fit | None:
     def names(place: str) -> bool:
         return place.startswith(typed) or similarity(typed, place) >= CLOSE
 
-    if not said_district and names(village.kecamatan_name.casefold()):
+    if not said_district and names(kecamatan_name.casefold()):
         return Fit.NAME_AND_KECAMATAN
-    district = _DISTRICT_PREFIX.sub("", village.district_name).casefold()
+    district = _DISTRICT_PREFIX.sub("", district_name).casefold()
     if not said_kecamatan and not other_kind and names(district):
         return Fit.NAME_AND_DISTRICT
     return None
