@@ -163,12 +163,20 @@ def rank(
 
 
 async def search(
-    session: AsyncSession, query: str, limit: int | None = SEARCH_LIMIT
+    session: AsyncSession,
+    query: str,
+    limit: int | None = SEARCH_LIMIT,
+    *,
+    district_id: int | None = None,
 ) -> list[VillageView]:
-    """Villages of every district for what a person typed; None as limit gives all of them."""
+    """Villages for what a person typed, of one district or of all; None as limit gives all.
+    Narrow to the district before ranking: the best 8 of all districts may hold none of its own."""
     if len(_key(query)) < MIN_QUERY:
         raise Invalid("query_short", min=MIN_QUERY)
-    return rank(query, await queries.all_villages(session), limit)
+    villages = await queries.all_villages(session)
+    if district_id is not None:
+        villages = [v for v in villages if v.district_id == district_id]
+    return rank(query, villages, limit)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.follows import osa_distance, page_of, rank, similarity
 from bot.regions import import_regions, parse_rows
+from storage import queries
 from storage.models import Follow, Person
 from storage.views import VillageView
 from tests.seed import KENDAL_CSV
@@ -130,6 +131,18 @@ def test_any_name_with_two_neighbours_swapped_is_found(name: str, data: st.DataO
         VillageView(str(i), n, "desa", "k", "K", 1, "D") for i, n in enumerate(KENDAL_NAMES)
     ]
     assert name in [v.name for v in rank(typed, villages, limit=None)]
+
+
+async def test_a_search_within_one_district_is_not_crowded_out_by_another(sessions, clock):
+    """/undang and /umumkan search one district: its villages must not be cut off by the best 8
+    of all districts."""
+    from bot.follows import search
+
+    await two_districts(sessions, clock())
+    async with sessions() as session:
+        garut = next(d for d in await queries.districts(session) if d.kode == "32.05")
+        found = await search(session, "Mekarsari", district_id=garut.id)
+    assert len(found) == 6 and {v.district_id for v in found} == {garut.id}
 
 
 # -- the same over the emulator ----------------------------------------------------------------
