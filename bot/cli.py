@@ -42,6 +42,11 @@ INVALID_TEXT = {
     "csv_row": N_("line {line} of the CSV has an empty code or name or an unknown level"),
     "csv_one_district": N_("the CSV must hold exactly one kabupaten or kota row (found {found})"),
     "csv_outside": N_("{kode} does not belong to the district in this CSV"),
+    "prefix_taken": N_(
+        "another district already numbers its proposals {prefix}: choose another --prefix, "
+        "for example {suggestion}"
+    ),
+    "prefix_format": N_("--prefix must be 2 to 8 letters or digits, e.g. KDL (not {prefix})"),
 }
 
 
@@ -185,6 +190,7 @@ def cmd_regions_import(settings: Settings, args: argparse.Namespace) -> int:
             villages=result.villages,
         )
     )
+    print(_("Its proposals are numbered {prefix}-YEAR-001, -002, ...").format(prefix=result.prefix))
     return 0
 
 
@@ -229,6 +235,7 @@ def cmd_round_open(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deeplink import start_link
     from bot.people import create_invite
     from storage import queries
 
@@ -262,7 +269,7 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
         )
     print(line)
     if username:
-        print(f"https://t.me/{username}?start={invite.code}")
+        print(start_link(username, invite.code))
     else:
         print(_("(The bot's @username is not known yet: start the bot once, or set BOT_USERNAME.)"))
     print(f"/start {invite.code}")

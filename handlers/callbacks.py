@@ -37,7 +37,8 @@ class DraftCb(CallbackData, prefix="d"):
 
 class VillageCb(CallbackData, prefix="v"):
     """Following villages. action: b=browse kecamatan (kode=district), k=open kecamatan,
-    f=follow village, u=unfollow village, p=poster of the village."""
+    f=follow village, u=unfollow village, p=poster of the village, s=page of search results
+    (the query is kept in the search's state)."""
 
     action: str
     kode: str = ""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands, people
 from bot import home as home_facts
+from bot.deeplink import StartKind, help_link, parse_start
 from bot.errors import DomainError
 from bot.text import q
 from handlers import keyboards, villages
@@ -135,15 +136,15 @@ def router() -> Router:
         now: datetime,
         state: FSMContext,
     ) -> None:
-        args = command.args or ""
-        if args.lower() == "help":
+        start = parse_start(command.args or "")
+        if start.kind == StartKind.HELP:
             await send_home(message, session, person, now)
             return
-        if args.startswith("v_"):
-            await villages.follow_from_link(message, session, person, args[2:], now)
+        if start.kind == StartKind.VILLAGE:
+            await villages.follow_from_link(message, session, person, start.value, now)
             return
         try:
-            redeemed = await people.redeem_invite(session, person.id, command.args or "", now)
+            redeemed = await people.redeem_invite(session, person.id, start.value, now)
         except DomainError as exc:
             await message.answer(error_text(exc))
             return
@@ -219,7 +220,7 @@ def group_router() -> Router:
         me = await bot.me()
         await message.reply(
             _("Proposals and invitations are handled in a private chat with me."),
-            reply_markup=keyboards.private_chat(f"https://t.me/{me.username}?start=help"),
+            reply_markup=keyboards.private_chat(help_link(me.username or "")),
         )
 
     @r.message()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands, exports, follows, people, review, rounds, winners
 from bot.config import Settings
+from bot.deeplink import start_link
 from bot.errors import DomainError, Stale
 from bot.i18n import translations
 from bot.text import join_blocks, q
@@ -669,7 +670,7 @@ def router() -> Router:
         me = await bot.me()
         district = await queries.district_by_id(session, district_id)
         zone = district.timezone if district else "Asia/Jakarta"
-        link = f"https://t.me/{me.username}?start={created.code}"
+        link = start_link(me.username or "", created.code)
         if role == Role.POKJA:
             who = _("a POKJA member")
         else:

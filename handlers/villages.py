@@ -10,13 +10,19 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import commands, follows, policy, poster
+from bot import commands, deeplink, follows, policy, poster
 from bot.config import Settings
 from bot.errors import DomainError
 from bot.text import q
@@ -25,7 +31,7 @@ from handlers.render import error_text
 from storage import queries
 from storage.views import PersonView, RegionView, VillageView
 
-PAGE = 8
+PAGE = follows.PAGE_SIZE
 
 
 class VillageSearch(StatesGroup):
@@ -70,6 +76,56 @@ def choices(
     for text, data in extra:
         builder.button(text=text, callback_data=data)
     return builder.adjust(1).as_markup()
+
+
+async def send_results(
+    message: Message,
+    session: AsyncSession,
+    query: str,
+    found: list[VillageView],
+    page: int,
+    for_poster: bool,
+) -> None:
+    """One page of villages found by name, with ◀ ▶ when there are more."""
+    extra = [] if for_poster else [browse_button()]
+    if not found:
+        await message.answer(
+            _("No village found for “{query}”. Check the spelling, or browse by kecamatan.").format(
+                query=q(query)
+            ),
+            reply_markup=choices([], False, extra) if extra else None,
+        )
+        return
+    shown = follows.page_of(found, page)
+    prompt = (
+        _("Which village? Tap it for its poster.")
+        if for_poster
+        else _("Which village? Tap it to follow.")
+    )
+    if shown.pages > 1:
+        prompt += "\n" + _(
+            "{total} villages match ({page} of {pages}). Type the kecamatan after the name "
+            "to narrow the search, e.g. “{example}”."
+        ).format(
+            total=shown.total,
+            page=shown.number + 1,
+            pages=shown.pages,
+            example=q(f"{shown.villages[0].name} {shown.villages[0].kecamatan_name}"),
+        )
+    builder = InlineKeyboardBuilder()
+    wide = await several_districts(session)
+    for village in shown.villages:
+        builder.button(
+            text=village_label(village, wide)[:64],
+            callback_data=VillageCb(action="p" if for_poster else "f", kode=village.kode),
+        )
+    builder.adjust(1)
+    nav = InlineKeyboardBuilder()
+    paged(nav, shown.total, shown.number, "s", "")
+    builder.attach(nav)
+    for text, data in extra:
+        builder.row(InlineKeyboardButton(text=text, callback_data=data.pack()))
+    await message.answer(prompt, reply_markup=builder.as_markup())
 
 
 def browse_button() -> tuple[str, VillageCb]:
@@ -119,7 +175,7 @@ async def followed_text(session: AsyncSession, person: PersonView, result: follo
 async def follow_from_link(
     message: Message, session: AsyncSession, person: PersonView, kode: str, now: datetime
 ) -> None:
-    """`t.me/<bot>?start=v_<kode>`: follow in one tap, from a poster's QR code."""
+    """A poster's QR code (`bot.deeplink.village_link`): follow in one tap."""
     try:
         result = await follows.follow(session, person.id, kode, now)
     except DomainError:
@@ -146,28 +202,40 @@ def router() -> Router:
         StateFilter(VillageSearch.query, VillageSearch.poster), F.text & ~F.text.startswith("/")
     )
     async def on_query(message: Message, state: FSMContext, session: AsyncSession) -> None:
-        for_poster = await state.get_state() == VillageSearch.poster.state
+        query = message.text or ""
         try:
-            found = await follows.search(session, message.text or "")
+            found = await follows.search(session, query, limit=None)
         except DomainError:
             await message.answer(_("Please type at least 3 letters of the village name."))
             return
-        extra = [] if for_poster else [browse_button()]
-        if not found:
-            await message.answer(
-                _(
-                    "No village found for “{query}”. Check the spelling, or browse by kecamatan."
-                ).format(query=q(message.text or "")),
-                reply_markup=choices([], False, extra) if extra else None,
+        await state.update_data(village_query=query)
+        for_poster = await state.get_state() == VillageSearch.poster.state
+        await send_results(message, session, query, found, 0, for_poster)
+
+    @r.callback_query(VillageCb.filter(F.action == "s"))
+    async def results_page(
+        callback: CallbackQuery, callback_data: VillageCb, state: FSMContext, session: AsyncSession
+    ) -> None:
+        """◀ ▶ under search results: the query lives in the search's state, not in the button."""
+        await callback.answer()
+        if not isinstance(callback.message, Message):
+            return
+        current = await state.get_state()
+        query = str((await state.get_data()).get("village_query") or "")
+        searching = current in (VillageSearch.query.state, VillageSearch.poster.state)
+        if not searching or not query:
+            await callback.message.answer(
+                _("That search is closed. Send /desa and type the village name again.")
             )
             return
-        await message.answer(
-            _("Which village? Tap it for its poster.")
-            if for_poster
-            else _("Which village? Tap it to follow."),
-            reply_markup=choices(
-                found, await several_districts(session), extra, action="p" if for_poster else "f"
-            ),
+        found = await follows.search(session, query, limit=None)
+        await send_results(
+            callback.message,
+            session,
+            query,
+            found,
+            callback_data.page,
+            current == VillageSearch.poster.state,
         )
 
     @r.message(StateFilter(VillageSearch.query, VillageSearch.poster), ~F.text)
@@ -315,7 +383,7 @@ def router() -> Router:
             await callback.message.answer(error_text(exc))
             return
         me = await bot.me()
-        link = follows.follow_link(me.username or "", village.kode)
+        link = deeplink.village_link(me.username or "", village.kode)
         # Posters hang in the village: they speak the district's language, not the requester's.
         with i18n.use_locale(settings.default_locale):
             text = poster.PosterText(

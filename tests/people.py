@@ -60,6 +60,10 @@ class Person:
     async def send(self, text: str) -> None:
         await self._act(self.emu.user_message(self.user, text=text))
 
+    async def open_link(self, url: str) -> None:
+        """Tap a t.me link or scan a poster's QR code, as the Telegram apps do."""
+        await self._act(self.emu.open_link(self.user, url))
+
     async def send_sticker(self) -> None:
         sticker = {
             "file_id": self.emu.new_file_id("sticker"),

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from bot import announcements
 from bot.config import Settings
+from bot.deeplink import village_parameter
 from bot.errors import NotFound
 from bot.people import ensure_person
 from storage.models import Outbox, Person
@@ -50,7 +51,7 @@ async def test_announcement_to_chosen_villages_reaches_exactly_their_followers(
         person("Dedi", "id"),
     )
     for who, village in ((ani, BLUMAH), (bob, BLUMAH), (citra, PLANTUNGAN), (dedi, BLUMAH)):
-        await who.send(f"/start v_{village}")
+        await who.send(f"/start {village_parameter(village)}")
     await dedi.send("/berhenti")
 
     await pak.send("/umumkan")
@@ -176,8 +177,8 @@ async def test_opening_a_round_is_told_to_followers_in_their_language(
     district = await kendal(sessions, clock())
     await bot()
     ani, bob = person("Ani", "id"), person("Bob", "en")
-    await ani.send(f"/start v_{BLUMAH}")
-    await bob.send(f"/start v_{PLANTUNGAN}")
+    await ani.send(f"/start {village_parameter(BLUMAH)}")
+    await bob.send(f"/start {village_parameter(PLANTUNGAN)}")
     await round_(sessions, district, clock(), days=20, name="Tahap 1 2026")
     await until(lambda: got(ani, "dibuka") and got(bob, "is open"), what="the round event")
     assert got(ani, "Tahap 1 2026</b>") == 0  # HTML parsed, not shown
@@ -192,7 +193,7 @@ async def test_photo_announcement_keeps_its_caption(bot, person, sessions, clock
     code = await invite(sessions, district, Role.POKJA, clock())
     pak, ani = person("Pak Harto", "id"), person("Ani", "en")
     await pak.send(f"/start {code}")
-    await ani.send(f"/start v_{BLUMAH}")
+    await ani.send(f"/start {village_parameter(BLUMAH)}")
     await pak.send("/umumkan")
     photo = await pak.send_photo(caption="Peta lokasi pembangunan jalan")
     await pak.press("🏙 Seluruh kabupaten")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.emulator.server import START_PARAMETER_RE, Emulator
 from tests.seed import KENDAL_CSV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,8 +70,13 @@ def test_a_district_from_scratch(tmp_path: Path) -> None:
     link, command = out.stdout.splitlines()[1:3]
     assert link.startswith("https://t.me/paket_kendal_bot?start=")
     assert command == "/start " + link.rsplit("=", 1)[1]
-    out = run(tmp_path, "invite", "--role", "pokja")
+    assert START_PARAMETER_RE.fullmatch(link.rsplit("=", 1)[1])  # what the apps pass on
+    out = run(tmp_path, "invite", "--role", "pokja", BOT_USERNAME="@paket_kendal_bot")
     assert out.returncode == 0 and "/start " in out.stdout
+    [link] = [line for line in out.stdout.splitlines() if "t.me" in line]
+    emulator = Emulator()
+    emulator.bot_username = "paket_kendal_bot"
+    assert emulator.start_text(link) == "/start " + link.rsplit("=", 1)[1]
     out = run(tmp_path, "people")
     assert out.returncode == 0 and "Belum ada yang menulis" in out.stdout
     out = run(tmp_path, "db", "upgrade")
@@ -134,6 +140,28 @@ def test_round_and_invite_refusals(tmp_path: Path) -> None:
         tmp_path, "invite", "--role", "pakem", "--village", "33.24.01.2001", DEFAULT_LOCALE="en"
     )
     assert "no round is open for submissions" in english.stderr
+
+
+def test_a_second_district_gets_a_free_prefix_or_a_suggestion(tmp_path: Path) -> None:
+    out = run(tmp_path, "regions", "import", str(KENDAL_CSV), "--prefix", "KND")
+    assert out.returncode == 0 and "KND-TAHUN-001" in out.stdout
+    other = tmp_path / "kendari.csv"  # Kota Kendari's default prefix would be KND too
+    other.write_text(
+        "kode,nama,tingkat\n74.71,Kota Kendari,kota\n74.71.01,Mandonga,kecamatan\n"
+        "74.71.01.1001,Mandonga,kelurahan\n",
+        encoding="utf-8",
+    )
+    out = run(tmp_path, "regions", "import", str(other), "--prefix", "knd")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "paket-bot: kabupaten atau kota lain sudah memakai KND untuk nomor usulannya: "
+        "pilih --prefix lain, misalnya KNR"
+    ]
+    out = run(tmp_path, "regions", "import", str(other), "--prefix", "K-1", DEFAULT_LOCALE="en")
+    assert out.returncode == 1 and "--prefix must be 2 to 8 letters or digits" in out.stderr
+    out = run(tmp_path, "regions", "import", str(other))
+    assert out.returncode == 0, out.stderr
+    assert "Diimpor Kota Kendari (74.71)" in out.stdout and "KNR-TAHUN-001" in out.stdout
 
 
 def test_round_reminder_offsets(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from bot.config import Settings
+from bot.deeplink import village_parameter
 from storage.views import Role
 from tests.outbound_helpers import drained
 from tests.review_helpers import (
@@ -75,8 +76,8 @@ async def test_a_whole_round_in_public(bot, person, sessions, clock, emulator):
     assert joko.saw("anggota PAKEM")
 
     # -- residents follow their villages --------------------------------------------------------
-    await rina.send(f"/start v_{BLUMAH}")
-    await dodi.send(f"/start v_{KEDITEN}")
+    await rina.send(f"/start {village_parameter(BLUMAH)}")
+    await dodi.send(f"/start {village_parameter(KEDITEN)}")
 
     # -- committees write proposals -------------------------------------------------------------
     a = await write_proposal(

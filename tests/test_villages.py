@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.deeplink import village_link
 from bot.follows import rank
 from storage.models import Follow, Person
 from storage.views import VillageView
@@ -100,9 +101,9 @@ async def test_deep_link_follows_in_one_tap_and_stop_resume(bot, person, session
     await kendal(sessions, clock())
     await bot()
     sri = person("Sri", "id")
-    await sri.send(f"/start v_{BLUMAH}")
+    await sri.open_link(village_link(emulator.bot_username, BLUMAH))
     assert sri.saw("Anda sekarang mengikuti Blumah")
-    await sri.send("/start v_99.99")
+    await sri.send("/start v_9999")
     assert sri.saw("Tautan desa itu tidak sah")
     await sri.send("/berhenti")
     assert sri.saw("Pengumuman dihentikan") and sri.saw("usulan Anda sendiri tetap masuk")
@@ -152,7 +153,7 @@ async def test_poster_png_and_pdfs_carry_a_qr_that_follows_the_village(
         "poster-blumah-a4.pdf",
         "spanduk-blumah.pdf",
     ]
-    link = f"https://t.me/paket_test_bot?start=v_{BLUMAH}"
+    link = "https://t.me/paket_test_bot?start=v_3324012001"
 
     def decode(data: bytes) -> str:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
@@ -169,7 +170,8 @@ async def test_poster_png_and_pdfs_carry_a_qr_that_follows_the_village(
         assert decode(qr.data) == link
         box = page.mediabox
         assert (box.width > box.height) == wide
-    # The link really follows the village.
-    await warga.send(f"/start v_{BLUMAH}")
+    # The link really follows the village, opened as the Telegram apps open it.
+    await warga.open_link(link)
     assert warga.saw("Anda sekarang mengikuti Blumah")
+    assert emulator.dropped_start_parameters == []
     assert not emulator.refusals

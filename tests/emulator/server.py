@@ -18,6 +18,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
@@ -29,6 +30,8 @@ MAX_CALLBACK_DATA = 64
 SENDING = frozenset({"sendmessage", "sendphoto", "senddocument", "sendvoice", "editmessagetext"})
 COMMAND_RE = r"^[a-z0-9_]{1,32}$"
 SECRET_TOKEN_RE = r"^[A-Za-z0-9_-]{1,256}$"
+# The Bot API's deep-linking rule: the apps pass a start parameter only if it fits this.
+START_PARAMETER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class ApiError(Exception):
@@ -122,6 +125,7 @@ class Emulator:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.refusals: list[tuple[str, int, str]] = []
         self.injected: list[tuple[str, int, str, int | None]] = []
+        self.dropped_start_parameters: list[str] = []
         self.polls_waiting = 0
         self.history: dict[int, dict[str, Any]] = {}
         self.holds: dict[str, Hold] = {}
@@ -716,6 +720,8 @@ class Emulator:
         self, user: SimUser, chat_id: int | None = None, **content: Any
     ) -> ChatMessage:
         chat = chat_id if chat_id is not None else user.id
+        if isinstance(content.get("text"), str):
+            content["text"] = self._deep_link(content["text"])
         message = ChatMessage(
             message_id=next(self.message_ids),
             chat_id=chat,
@@ -748,6 +754,36 @@ class Emulator:
         user.blocked = False
         await self.push("message", payload)
         return message
+
+    def _deep_link(self, text: str) -> str:
+        """`/start PARAM` stands for opening `t.me/<bot>?start=PARAM`: the apps drop a parameter
+        outside Telegram's alphabet and send a plain /start, and so does the emulator."""
+        command, _, parameter = text.partition(" ")
+        if command.split("@")[0] != "/start" or not parameter:
+            return text
+        if START_PARAMETER_RE.fullmatch(parameter):
+            return text
+        self.dropped_start_parameters.append(parameter)
+        return command
+
+    def start_text(self, url: str) -> str:
+        """What the apps send when a person opens a t.me link to this bot."""
+        parts = urlsplit(url)
+        bot = parts.path.strip("/")
+        if parts.scheme != "https" or parts.netloc not in ("t.me", "telegram.me"):
+            raise AssertionError(f"{url!r} is not a t.me link")
+        if bot.lower() != self.bot_username.lower():
+            raise AssertionError(f"{url!r} does not lead to @{self.bot_username}")
+        values = parse_qs(parts.query, keep_blank_values=True).get("start", [])
+        if not values or not START_PARAMETER_RE.fullmatch(values[0]):
+            if values:
+                self.dropped_start_parameters.append(values[0])
+            return "/start"
+        return f"/start {values[0]}"
+
+    async def open_link(self, user: SimUser, url: str) -> ChatMessage:
+        """A person taps a link or scans a QR code that leads to the bot."""
+        return await self.user_message(user, text=self.start_text(url))
 
     async def redeliver(self, update_id: int) -> None:
         """Deliver an update again, as Telegram does when its confirmation never arrived."""
