@@ -225,7 +225,7 @@ def router() -> Router:
         searching = current in (VillageSearch.query.state, VillageSearch.poster.state)
         if not searching or not query:
             await callback.message.answer(
-                _("That search is closed. Send /desa and type the village name again.")
+                _("That search is closed. Send /village and type the village name again.")
             )
             return
         found = await follows.search(session, query, limit=None)

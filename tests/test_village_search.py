@@ -215,5 +215,5 @@ async def test_name_and_kecamatan_lead_to_one_village(bot, person, sessions, clo
     await budi.send("Sukamulya")
     await budi.send("/cancel")
     await budi.press("▶")
-    assert budi.saw("That search is closed. Send /desa")
+    assert budi.saw("That search is closed. Send /village")
     assert not emulator.refusals
