@@ -23,7 +23,7 @@ from bot.text import join_blocks, q
 from handlers import keyboards
 from handlers.callbacks import DraftCb, MenuCb, RoundCb
 from handlers.notify import send_submission_confirmations
-from handlers.render import error_text, prompt, status_label, summary_blocks
+from handlers.render import error_text, locale, prompt, status_label, summary_blocks
 from storage.views import PersonView, ProposalView
 
 T = TypeVar("T")
@@ -354,7 +354,9 @@ def router() -> Router:
         if step == Step.GEO and text.strip().lower() in skip_words():
             view = await attempt(turn, pid, proposals.skip(session, person, pid, now))
         elif step in TEXT_STEPS:
-            view = await attempt(turn, pid, proposals.answer_text(session, person, pid, text, now))
+            view = await attempt(
+                turn, pid, proposals.answer_text(session, person, pid, text, now, locale())
+            )
         else:
             await message.answer(wrong_kind(step))
             if step != Step.ATTACHMENTS:

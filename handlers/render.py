@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from babel.numbers import format_decimal
 
 from bot import i18n as fmt
 from bot.errors import DomainError
@@ -26,6 +28,38 @@ def money(amount: int) -> str:
 
 def when(moment: datetime, zone: str) -> str:
     return fmt.when(moment, ZoneInfo(zone), locale())
+
+
+def amount_examples() -> dict[str, str]:
+    """Ways to write an amount, in the reader's own number format ("65.000" or "65,000")."""
+    loc = locale()
+    return {
+        "plain": fmt.number(65_000, loc),
+        "rupiah": money(1_500_000),
+        "millions": _("{n} million").format(n=format_decimal(Decimal("1.5"), locale=loc)),
+        "thousands": _("{n} thousand").format(n=750),
+        "billions": _("{n} billion").format(n=2),
+    }
+
+
+def quantity_examples() -> dict[str, str]:
+    """Quantities with units, the fractional one in the reader's number format."""
+    return {
+        "bags": "50 sak",
+        "volume": f"{fmt.quantity(12_500, locale())} m3",
+        "days": "30 HOK",
+    }
+
+
+def ambiguous_amount(readings: tuple[Decimal, ...]) -> str:
+    """Which reading to retype: the thousands one, in plain digits that cannot be misread."""
+    whole = [r for r in readings if r == r.to_integral_value() and r > 0]
+    if not whole:
+        return _("I cannot tell which amount you mean.")
+    amount = int(max(whole))
+    return _(
+        "I cannot tell which amount you mean. If you mean {amount}, type <i>{digits}</i>."
+    ).format(amount=money(amount), digits=amount)
 
 
 def activity_label(code: str | None) -> str:
@@ -244,17 +278,18 @@ def prompt(view: ProposalView) -> str:
             body += "\n" + _("Now: {value}. /skip keeps it.").format(value=q(editing.item))
     elif step == Step.LINE_QTY:
         body = _(
-            "How much, and in which unit? For example <i>50 sak</i>, <i>12,5 m3</i>, <i>30 HOK</i>."
-        )
+            "How much, and in which unit? For example <i>{bags}</i>, <i>{volume}</i>, "
+            "<i>{days}</i>."
+        ).format(**quantity_examples())
         if editing and editing.volume_milli is not None:
             body += "\n" + _("Now: {value}. /skip keeps it.").format(
                 value=f"{fmt.quantity(editing.volume_milli, locale())} {q(editing.unit or '')}"
             )
     elif step == Step.LINE_PRICE:
         body = _(
-            "What is the price per unit? For example <i>65.000</i>, <i>Rp 1.500.000</i> "
-            "or <i>1,5 juta</i>."
-        )
+            "What is the price per unit? For example <i>{plain}</i>, <i>{rupiah}</i> "
+            "or <i>{millions}</i>."
+        ).format(**amount_examples())
         if editing and editing.unit_price is not None:
             body += "\n" + _("Now: {value}. /skip keeps it.").format(
                 value=money(editing.unit_price)
@@ -316,22 +351,24 @@ def error_text(exc: DomainError) -> str:
             "negative": _("The amount cannot be negative."),
             "too_large": _("That amount is far too large."),
             "fraction": _("Rupiah amounts have no cents."),
-            "ambiguous": _("I cannot tell which amount you mean."),
+            "ambiguous": ambiguous_amount(tuple(p.get("readings", ()))),
         }.get(reason, _("I did not understand that amount."))
         return (
             lead
             + " "
             + _(
-                "Write it like <i>65.000</i>, <i>Rp 1.500.000</i>, <i>1,5 juta</i>, "
-                "<i>750 ribu</i> or <i>2 M</i>."
-            )
+                "Write it like <i>{plain}</i>, <i>{rupiah}</i>, <i>{millions}</i>, "
+                "<i>{thousands}</i> or <i>{billions}</i>."
+            ).format(**amount_examples())
         )
     if code.startswith("qty_"):
-        return _("Please type a quantity and a unit, for example <i>50 sak</i> or <i>12,5 m3</i>.")
+        return _(
+            "Please type a quantity and a unit, for example <i>{bags}</i> or <i>{volume}</i>."
+        ).format(**quantity_examples())
     if code == "unit_missing":
         return _(
-            "Please add the unit after the number, for example <i>50 sak</i> or <i>12,5 m3</i>."
-        )
+            "Please add the unit after the number, for example <i>{bags}</i> or <i>{volume}</i>."
+        ).format(**quantity_examples())
     if code == "unit_too_long":
         return _("The unit is too long: at most {max} characters.").format(**p)
     if code == "line_too_large":
