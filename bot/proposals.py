@@ -636,7 +636,7 @@ async def submit(
         seq = await queries.next_proposal_number(session, district.id or 0, draft.round.year)
         row.number = f"{district.prefix}-{draft.round.year}-{seq:03d}"
     row.status = policy.SUBMITTED
-    row.submitted_at = now
+    _stamp_submission(row, now)
     row.updated_at = now
     row.version += 1
     await session.flush()
@@ -651,6 +651,17 @@ async def submit(
     )
     committee = await queries.pakem_members(session, draft.round.id, row.village_kode)
     return Submitted(await queries.proposal_view(session, row), committee)
+
+
+def _stamp_submission(row: Proposal, now: datetime) -> None:
+    """Keep the first submission time: it says whether the proposal came in before the deadline.
+
+    A resubmission after a revision, often past that deadline, is recorded beside it.
+    """
+    if row.submitted_at is None:
+        row.submitted_at = now
+    else:
+        row.resubmitted_at = now
 
 
 async def my_proposals(session: AsyncSession, person: PersonView) -> list[ProposalView]:

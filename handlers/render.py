@@ -178,6 +178,17 @@ def budget_block(view: ProposalView) -> list[str]:
     return blocks
 
 
+def submitted_line(view: ProposalView) -> str:
+    """The first submission, and beside it the latest resubmission after a revision."""
+    zone = view.round.timezone
+    assert view.submitted_at is not None
+    if view.resubmitted_at is None:
+        return _("Submitted: {when}").format(when=when(view.submitted_at, zone))
+    return _("Submitted: {when} · resubmitted: {again}").format(
+        when=when(view.submitted_at, zone), again=when(view.resubmitted_at, zone)
+    )
+
+
 def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
     """The whole proposal as HTML blocks, each small enough to stand alone in a message."""
     zone = view.round.timezone
@@ -189,7 +200,7 @@ def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
         _("Village: {village}, Kec. {kecamatan}").format(
             village=q(view.village_name), kecamatan=q(view.kecamatan_name)
         ),
-        _("Submitted: {when}").format(when=when(view.submitted_at, zone))
+        submitted_line(view)
         if view.submitted_at
         else _("Submission deadline: {when}").format(
             when=when(view.round.submission_deadline, zone)
@@ -233,6 +244,77 @@ def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
             _("Still missing: {fields}").format(fields=", ".join(field_label(m) for m in missing))
         )
     return blocks
+
+
+# -- what changed at the review -----------------------------------------------------------------
+
+CHANGE_SHOWN = 160  # characters of a long value shown in a change, old and new
+
+
+def review_facts(view: ProposalView) -> dict[str, str]:
+    """Each part of the summary as plain text, keyed by part, to tell what an edit changed.
+
+    Kept between updates (in the conversation's data), so plain strings only.
+    """
+    loc = locale()
+    location = view.location_name or "—"
+    if view.latitude is not None and view.longitude is not None:
+        location += f" ({view.latitude:.5f}, {view.longitude:.5f})"
+    photos = sum(1 for a in view.attachments if a.kind == "photo")
+    facts = {
+        "title": view.title or "—",
+        "activity": activity_label(view.activity),
+        "location": location,
+        "problem": view.problem or "—",
+        "households": _("{households} households, {poor} of them poor").format(
+            households=fmt.number(view.households, loc) if view.households is not None else "—",
+            poor=fmt.number(view.poor_households, loc) if view.poor_households is not None else "—",
+        ),
+    }
+    for index, line in enumerate(view.lines, start=1):
+        facts[f"line:{index}"] = "{item}: {qty} {unit} × {price} = {total} ({source})".format(
+            item=line.item or "?",
+            qty=fmt.quantity(line.volume_milli, loc) if line.volume_milli is not None else "?",
+            unit=line.unit or "",
+            price=money(line.unit_price) if line.unit_price is not None else "?",
+            total=money(line.total),
+            source=source_label(line.source),
+        )
+    facts["total"] = money(view.total)
+    facts["attachments"] = _("photos {photos}, documents {documents}").format(
+        photos=photos, documents=len(view.attachments) - photos
+    )
+    return facts
+
+
+def _fact_label(key: str) -> str:
+    if key.startswith("line:"):
+        return _("Budget line {n}").format(n=key.removeprefix("line:"))
+    if key == "total":
+        return _("Total")
+    return field_label(key)
+
+
+def _shown(value: str | None) -> str:
+    if value is None:
+        return "—"
+    cut = value if len(value) <= CHANGE_SHOWN else value[: CHANGE_SHOWN - 1] + "…"
+    return q(cut)
+
+
+def change_lines(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """What an edit at the review changed, part by part: "Title: old → new"."""
+    keys = list(after) + [k for k in before if k not in after]
+    lines = [
+        _("· <b>{field}:</b> {old} → {new}").format(
+            field=_fact_label(key), old=_shown(before.get(key)), new=_shown(after.get(key))
+        )
+        for key in keys
+        if before.get(key) != after.get(key)
+    ]
+    if not lines:
+        return [_("Nothing in the proposal changed.")]
+    return [_("<b>Changed:</b>"), *lines]
 
 
 def prompt(view: ProposalView) -> str:
