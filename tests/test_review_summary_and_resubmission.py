@@ -13,7 +13,7 @@ from bot.i18n import when
 from storage.models import Proposal
 from storage.views import Role
 from tests.people import Person
-from tests.review_helpers import everything_seen, grant, proposal_by_number
+from tests.review_helpers import everything_seen, grant, proposal_by_number, write_proposal
 from tests.test_proposal_scenarios import LABELS, add_line, fill_until_budget, join, rows
 from tests.test_proposal_scenarios import setup_round as setup
 
@@ -100,13 +100,44 @@ async def test_whole_summary_only_at_review_and_on_submit(bot, person, sessions,
     assert summaries(siti, "id") == 5 and summaries(budi, "en") == 2
     assert summaries(pokja, "id") == pokja_read  # the POKJA reads it when it opens the dossier
 
-    # -- the first submission is kept, the resubmission shown beside it -------------------------
-    row = await proposal_by_number(sessions, "KDL-2026-001")
+    assert not emulator.refusals
+
+
+async def test_first_submission_time_kept_through_a_revision(
+    bot, person, sessions, clock, emulator
+):
+    """An on-time proposal, revised and resubmitted after the deadline, does not look late."""
+    district, round_view = await setup(sessions, clock, days=5)
+    await bot()
+    ani, budi, pokja = person("Ani", "id"), person("Budi", "en"), person("Pak Pokja", "id")
+    await join(ani, sessions, district, clock)
+    await join(budi, sessions, district, clock)
+    await grant(pokja, sessions, district, Role.POKJA, clock())
+    number = await write_proposal(
+        ani, "Saluran drainase RW 02", [("Pipa", "20 batang", "150.000", "apbd")]
+    )
+    first = (await proposal_by_number(sessions, number)).submitted_at
+    assert first is not None and first < round_view.submission_deadline
+
+    clock.advance(days=6)  # past the submission deadline
+    await pokja.send("/tinjau")
+    await pokja.press(f"Buka {number}")
+    await pokja.press("✏️ Minta revisi")
+    await pokja.send("Perbaiki volume pipa menjadi 25 batang.")
+    await pokja.press("3 hari")
+    clock.advance(hours=5)
+    await ani.send("/usulan")
+    await ani.press(f"✏️ Lanjutkan: {number}")
+    await ani.press("✏️ Judul")
+    await ani.send("Saluran drainase RW 02 (revisi)")
+    await ani.press("📨 Kirim usulan")
+
+    row = await proposal_by_number(sessions, number)
     assert row.status == "submitted" and row.submitted_at == first
     again = row.resubmitted_at
-    assert again is not None and again > first
+    assert again is not None and again > round_view.submission_deadline
     first_id, again_id = when(first, ZONE, "id"), when(again, ZONE, "id")
-    assert f"Dikirim: {first_id} · dikirim ulang: {again_id}" in siti.reply_text
+    assert f"Dikirim: {first_id} · dikirim ulang: {again_id}" in ani.reply_text
     first_en, again_en = when(first, ZONE, "en"), when(again, ZONE, "en")
     assert f"Submitted: {first_en} · resubmitted: {again_en}" in everything_seen(budi)
 
