@@ -66,14 +66,15 @@ async def show_review(
     the person last saw. Without them (a fresh conversation, or a draft opened from /drafts)
     the whole summary goes out.
     """
-    facts = review_facts(view)
+    shown = {"locale": locale(), "facts": review_facts(view)}
     before = (await state.get_data()).get(SHOWN) if state is not None else None
     if state is not None:
-        await state.update_data({SHOWN: facts})
-    if not isinstance(before, dict):
+        await state.update_data({SHOWN: shown})
+    if not isinstance(before, dict) or before.get("locale") != shown["locale"]:
+        # Nothing shown yet in this conversation, or shown in another language.
         await send_summary(message, view, now)
         return
-    chunks = join_blocks(change_lines(before, facts), sep="\n")
+    chunks = join_blocks(change_lines(before.get("facts") or {}, shown["facts"]), sep="\n")
     for index, chunk in enumerate(chunks, start=1):
         await message.answer(
             chunk,
