@@ -271,8 +271,9 @@ def review_facts(view: ProposalView) -> dict[str, str]:
             poor=fmt.number(view.poor_households, loc) if view.poor_households is not None else "—",
         ),
     }
-    for index, line in enumerate(view.lines, start=1):
-        facts[f"line:{index}"] = "{item}: {qty} {unit} × {price} = {total} ({source})".format(
+    for line in view.lines:
+        # By id, not position: removing one line must not read as every later line changed.
+        facts[f"line:{line.id}"] = "{item}: {qty} {unit} × {price} = {total} ({source})".format(
             item=line.item or "?",
             qty=fmt.quantity(line.volume_milli, loc) if line.volume_milli is not None else "?",
             unit=line.unit or "",
@@ -289,7 +290,7 @@ def review_facts(view: ProposalView) -> dict[str, str]:
 
 def _fact_label(key: str) -> str:
     if key.startswith("line:"):
-        return _("Budget line {n}").format(n=key.removeprefix("line:"))
+        return _("Budget line")
     if key == "total":
         return _("Total")
     return field_label(key)
