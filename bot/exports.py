@@ -44,6 +44,7 @@ class Row:
     objections: int
     upheld: int
     submitted_at: datetime | None
+    resubmitted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ async def collect(
                 len(dossier.objections),
                 sum(1 for o in dossier.objections if o.outcome == "upheld"),
                 view.submitted_at,
+                view.resubmitted_at,
             )
         )
     counts = await round_summary(session, round_)
@@ -124,6 +126,7 @@ def _headers(_: Gettext) -> list[str]:
         _("Objections"),
         _("Objections upheld"),
         _("Submitted"),
+        _("Resubmitted after revision"),
     ]
 
 
@@ -141,8 +144,13 @@ def _cells(row: Row, zone: ZoneInfo, _: Gettext, status: Callable[[str], str]) -
         *(row.sources.get(s, 0) for s in SOURCES),
         row.objections,
         row.upheld,
-        row.submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if row.submitted_at else "",
+        _stamp(row.submitted_at, zone),
+        _stamp(row.resubmitted_at, zone),
     ]
+
+
+def _stamp(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def to_csv(bundle: Bundle, _: Gettext, status: Callable[[str], str]) -> bytes:

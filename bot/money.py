@@ -6,8 +6,7 @@ Money is always an `int` of whole Rupiah. Parsing goes through `Decimal`, never 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 MAX_AMOUNT = 10**13
 PROPOSAL_CAP = 10 * 10**9
@@ -44,57 +43,82 @@ _AMOUNT_RE = re.compile(
 
 
 class AmountError(ValueError):
-    """Why an amount was refused; `reason` is one of the codes handlers translate."""
+    """Why an amount was refused; `reason` is one of the codes handlers translate.
 
-    def __init__(self, reason: str) -> None:
+    `readings` holds the values an ambiguous text could mean, so the reply can show both.
+    """
+
+    def __init__(self, reason: str, readings: tuple[Decimal, ...] = ()) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.readings = readings
 
 
-@dataclass(frozen=True)
-class _Parts:
-    whole: str
-    fraction: str
+# (thousands mark, decimal mark) of each locale the bot speaks.
+_MARKS: dict[str, tuple[str, str]] = {"id": (".", ","), "en": (",", ".")}
 
 
-def _split_number(num: str, has_multiplier: bool) -> _Parts:
-    """Decide which separator is the decimal mark.
+def marks_of(locale: str | None) -> tuple[str, str] | None:
+    """The locale's (thousands, decimal) marks; None when the locale is unknown."""
+    if not locale:
+        return None
+    return _MARKS.get(re.split(r"[-_]", locale)[0].lower())
 
-    Indonesian writing uses "." for thousands and "," for decimals; English the reverse. A lone
-    separator followed by exactly three digits is a thousands mark unless a multiplier word
-    follows a comma ("1,500 juta" stays ambiguous and is refused).
+
+def read_number(num: str, locale: str | None, *, three_decimals: bool) -> Decimal:
+    """Read digits with "." and "," as the person meant them, or refuse.
+
+    A wrong guess costs a factor of 1,000 (0.125 m3 read as 125 m3), so only certain rules
+    decide, in this order:
+    - both marks: the last one is the decimal mark ("1.500,50", "1,500.50");
+    - one mark several times: thousands ("1.500.000");
+    - one mark once, not followed by exactly three digits, or after a whole part that cannot
+      open a group of thousands ("0.125", "1234.567"): a decimal mark;
+    - otherwise ("1.250") the person's locale: its thousands mark groups; its decimal mark is
+      a decimal mark when three decimals are plausible (volumes, `three_decimals`), but not in
+      Rupiah amounts, which have no decimals to speak of.
+    Whatever is left is refused as "ambiguous", with both readings.
     """
     num = re.sub(r"\s+", "", num)
-    if not num or not num[0].isdigit() or not num[-1].isdigit():
+    if not re.fullmatch(r"[0-9][0-9.,]*[0-9]|[0-9]", num):
         raise AmountError("format")
     dots, commas = num.count("."), num.count(",")
+    if not dots and not commas:
+        return Decimal(num)
     if dots and commas:
         decimal_mark = "," if num.rfind(",") > num.rfind(".") else "."
         group_mark = "." if decimal_mark == "," else ","
         if num.count(decimal_mark) != 1:
             raise AmountError("format")
         whole, fraction = num.split(decimal_mark)
-        return _Parts(_ungroup(whole, group_mark), fraction)
-    if not dots and not commas:
-        return _Parts(num, "")
+        return Decimal(f"{_ungroup(whole, group_mark)}.{fraction}")
     mark = "." if dots else ","
     pieces = num.split(mark)
     if len(pieces) > 2:
-        return _Parts(_ungroup(num, mark), "")
+        return Decimal(_ungroup(num, mark))
     whole, tail = pieces
-    if len(tail) == 3:
-        if mark == "." and not has_multiplier:
-            return _Parts(_ungroup(num, mark), "")
-        if mark == "." and has_multiplier:
-            # "1.500 juta" reads as 1500 juta: Indonesian grouping.
-            return _Parts(_ungroup(num, mark), "")
-        raise AmountError("ambiguous")
-    return _Parts(whole, tail)
+    as_decimal = Decimal(f"{whole}.{tail}")
+    if len(tail) != 3 or not _opens_group(whole):
+        return as_decimal
+    as_thousands = Decimal(whole + tail)
+    known = marks_of(locale)
+    if known is not None:
+        group_mark, decimal_mark = known
+        if mark == group_mark:
+            return as_thousands
+        if three_decimals:
+            return as_decimal
+    raise AmountError("ambiguous", readings=(as_decimal, as_thousands))
+
+
+def _opens_group(whole: str) -> bool:
+    """Whether digits can stand before a thousands mark: 1 to 3 digits, no leading zero."""
+    return 1 <= len(whole) <= 3 and not whole.startswith("0")
 
 
 def _ungroup(text: str, mark: str) -> str:
     groups = text.split(mark)
-    if not (1 <= len(groups[0]) <= 3) or any(len(g) != 3 for g in groups[1:]):
+    if not _opens_group(groups[0]) or any(len(g) != 3 for g in groups[1:]):
         raise AmountError("format")
     return "".join(groups)
 
@@ -112,8 +136,8 @@ def _multiplier(word: str | None) -> int:
         raise AmountError("format") from None
 
 
-def parse_amount(text: str) -> int:
-    """Parse a Rupiah amount into whole Rupiah.
+def parse_amount(text: str, locale: str | None = "id") -> int:
+    """Parse a Rupiah amount into whole Rupiah, reading "." and "," as `locale` writes them.
 
     Raises AmountError with reason format, ambiguous, fraction, zero, negative or too_large.
     """
@@ -125,13 +149,11 @@ def parse_amount(text: str) -> int:
     match = _AMOUNT_RE.match(text)
     if not match:
         raise AmountError("format")
-    word = match.group("word")
-    multiplier = _multiplier(word)
-    parts = _split_number(match.group("num"), has_multiplier=word is not None)
+    multiplier = _multiplier(match.group("word"))
     try:
-        value = Decimal(f"{parts.whole}.{parts.fraction or '0'}") * multiplier
-    except InvalidOperation:
-        raise AmountError("format") from None
+        value = read_number(match.group("num"), locale, three_decimals=False) * multiplier
+    except AmountError as exc:
+        raise AmountError(exc.reason, tuple(r * multiplier for r in exc.readings)) from None
     if value != value.to_integral_value():
         raise AmountError("fraction")
     amount = int(value)
@@ -145,32 +167,16 @@ def parse_amount(text: str) -> int:
 _NUMBER_RE = re.compile(r"^\s*(?P<num>[0-9][0-9.,]*)\s*(?P<unit>\S.*)?$")
 
 
-def parse_quantity(text: str) -> tuple[int, str | None]:
-    """Parse "150", "12,5 m2" or "1.200 sak" into (thousandths, unit).
+def parse_quantity(text: str, locale: str | None = "id") -> tuple[int, str | None]:
+    """Parse "150", "12,5 m2", "0.125 m3" or "1.200 sak" into (thousandths, unit).
 
     Volumes may be fractional (12,5 m3), so they are kept in thousandths as an integer.
     """
     match = _NUMBER_RE.match(text or "")
     if not match:
         raise AmountError("format")
-    num = match.group("num")
     unit = (match.group("unit") or "").strip() or None
-    if "," in num and "." in num:
-        parts = _split_number(num, has_multiplier=False)
-    elif "," in num:
-        whole, _, frac = num.partition(",")
-        if "," in frac:
-            raise AmountError("format")
-        parts = _Parts(whole, frac)
-    elif num.count(".") == 1 and len(num.split(".")[1]) != 3:
-        whole, frac = num.split(".")
-        parts = _Parts(whole, frac)
-    else:
-        parts = _Parts(_ungroup(num, ".") if "." in num else num, "")
-    try:
-        value = Decimal(f"{parts.whole}.{parts.fraction or '0'}")
-    except InvalidOperation:
-        raise AmountError("format") from None
+    value = read_number(match.group("num"), locale, three_decimals=True)
     milli = value * 1000
     if milli != milli.to_integral_value():
         raise AmountError("fraction")
@@ -181,12 +187,22 @@ def parse_quantity(text: str) -> tuple[int, str | None]:
     return int(milli), unit
 
 
-def parse_count(text: str) -> int:
-    """A whole count such as households: "120" or "1.200"."""
-    milli, unit = parse_quantity(text)
-    if unit is not None or milli % 1000:
+def parse_count(text: str, units: frozenset[str] = frozenset(), locale: str | None = "id") -> int:
+    """A whole count such as households: "120", "1.200" or "120 KK" when "kk" is in `units`.
+
+    The unit may be written in any case and spacing; a unit that was not asked for is refused,
+    so "120 m2" at the households step is not taken for 120 households.
+    """
+    milli, unit = parse_quantity(text, locale)
+    if unit is not None and _unit_key(unit) not in units:
         raise AmountError("format")
+    if milli % 1000:
+        raise AmountError("fraction")
     return milli // 1000
+
+
+def _unit_key(unit: str) -> str:
+    return " ".join(unit.lower().rstrip(".").split())
 
 
 def line_total(volume_milli: int, unit_price: int) -> int:

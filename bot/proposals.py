@@ -40,6 +40,24 @@ ACTIVITIES = (
 )
 SOURCES = ("swadaya", "apbd", "apbn", "other")
 ATTACHMENT_MIMES = ("application/pdf", "image/jpeg", "image/png", "image/webp")
+# Units people may type after a count, lower case: "120 KK", "120 households".
+HOUSEHOLD_UNITS = frozenset(
+    {"kk", "keluarga", "rumah tangga", "household", "households", "family", "families"}
+)
+POOR_UNITS = HOUSEHOLD_UNITS | frozenset(
+    {
+        "kk miskin",
+        "keluarga miskin",
+        "rumah tangga miskin",
+        "rtm",
+        "miskin",
+        "poor",
+        "poor household",
+        "poor households",
+        "poor family",
+        "poor families",
+    }
+)
 
 
 class Step(StrEnum):
@@ -238,14 +256,27 @@ def _check_text(step: Step, text: str) -> str:
     return text
 
 
-def _amount_error(exc: AmountError) -> Invalid:
-    return Invalid(f"amount_{exc.reason}")
+def _amount_error(exc: AmountError, prefix: str = "amount") -> Invalid:
+    """The parser's refusal as a domain error; an ambiguous text keeps both of its readings."""
+    if exc.readings:
+        return Invalid(f"{prefix}_{exc.reason}", readings=exc.readings)
+    return Invalid(f"{prefix}_{exc.reason}")
 
 
 async def answer_text(
-    session: AsyncSession, person: PersonView, proposal_id: int, text: str, now: datetime
+    session: AsyncSession,
+    person: PersonView,
+    proposal_id: int,
+    text: str,
+    now: datetime,
+    locale: str | None = None,
 ) -> ProposalView:
-    """Take the text answer for whatever step the draft is at."""
+    """Take the text answer for whatever step the draft is at.
+
+    Numbers are read in `locale`, the language the person reads the bot in (their own by
+    default), so "Rp 35,000" means 35 thousand to whoever is shown "Rp 35,000".
+    """
+    locale = locale or person.locale
     draft = await _editable(session, person, proposal_id, now)
     row = draft.row
     step = _require_step(row, *TEXT_STEPS)
@@ -256,11 +287,11 @@ async def answer_text(
     elif step == Step.PROBLEM:
         row.problem = _check_text(step, text)
     elif step == Step.HOUSEHOLDS:
-        row.households = _count(text, minimum=1)
+        row.households = _count(text, 1, HOUSEHOLD_UNITS, locale)
         if row.poor_households is not None and row.poor_households > row.households:
             row.poor_households = None
     elif step == Step.POOR:
-        poor = _count(text, minimum=0)
+        poor = _count(text, 0, POOR_UNITS, locale)
         if row.households is not None and poor > row.households:
             raise Invalid("poor_exceeds", households=row.households)
         row.poor_households = poor
@@ -270,9 +301,9 @@ async def answer_text(
             line.item = _check_text(step, text)
         elif step == Step.LINE_QTY:
             try:
-                milli, unit = parse_quantity(text)
+                milli, unit = parse_quantity(text, locale)
             except AmountError as exc:
-                raise Invalid(f"qty_{exc.reason}") from None
+                raise _amount_error(exc, "qty") from None
             if unit is None:
                 raise Invalid("unit_missing")
             if len(unit) > policy.UNIT_MAX:
@@ -280,7 +311,7 @@ async def answer_text(
             line.volume_milli, line.unit = milli, unit
         elif step == Step.LINE_PRICE:
             try:
-                price = parse_amount(text)
+                price = parse_amount(text, locale)
             except AmountError as exc:
                 raise _amount_error(exc) from None
             assert line.volume_milli is not None
@@ -292,13 +323,13 @@ async def answer_text(
     return await queries.proposal_view(session, row)
 
 
-def _count(text: str, minimum: int) -> int:
+def _count(text: str, minimum: int, units: frozenset[str], locale: str) -> int:
     stripped = (text or "").strip()
     if stripped.isdigit():
         value = int(stripped)
     else:
         try:
-            value = parse_count(stripped)
+            value = parse_count(stripped, units, locale)
         except AmountError:
             raise Invalid("count_format") from None
     if value < minimum or value > policy.MAX_HOUSEHOLDS:
@@ -605,7 +636,7 @@ async def submit(
         seq = await queries.next_proposal_number(session, district.id or 0, draft.round.year)
         row.number = f"{district.prefix}-{draft.round.year}-{seq:03d}"
     row.status = policy.SUBMITTED
-    row.submitted_at = now
+    _stamp_submission(row, now)
     row.updated_at = now
     row.version += 1
     await session.flush()
@@ -620,6 +651,17 @@ async def submit(
     )
     committee = await queries.pakem_members(session, draft.round.id, row.village_kode)
     return Submitted(await queries.proposal_view(session, row), committee)
+
+
+def _stamp_submission(row: Proposal, now: datetime) -> None:
+    """Keep the first submission time: it says whether the proposal came in before the deadline.
+
+    A resubmission after a revision, often past that deadline, is recorded beside it.
+    """
+    if row.submitted_at is None:
+        row.submitted_at = now
+    else:
+        row.resubmitted_at = now
 
 
 async def my_proposals(session: AsyncSession, person: PersonView) -> list[ProposalView]:

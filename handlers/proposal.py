@@ -11,7 +11,13 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardRemove,
+)
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,10 +29,20 @@ from bot.text import join_blocks, q
 from handlers import keyboards
 from handlers.callbacks import DraftCb, MenuCb, RoundCb
 from handlers.notify import send_submission_confirmations
-from handlers.render import error_text, prompt, status_label, summary_blocks
+from handlers.render import (
+    change_lines,
+    error_text,
+    locale,
+    prompt,
+    review_facts,
+    status_label,
+    summary_blocks,
+)
 from storage.views import PersonView, ProposalView
 
 T = TypeVar("T")
+SHOWN = "shown"  # conversation data: the review's parts as last shown, to tell what changed
+WHOLE = "w"  # DraftCb action: the whole summary, asked for after seeing only the changes
 
 
 class Wizard(StatesGroup):
@@ -41,11 +57,51 @@ async def send_summary(message: Message, view: ProposalView, now: datetime) -> N
         await message.answer(chunk, reply_markup=ReplyKeyboardRemove())
 
 
-async def show_step(message: Message, view: ProposalView, now: datetime) -> None:
+async def show_review(
+    message: Message, view: ProposalView, now: datetime, state: FSMContext | None
+) -> None:
+    """The whole summary on arriving at the review; after an edit there, only what changed.
+
+    The parts last shown are kept in the conversation's data, so an edit is compared with what
+    the person last saw. Without them (a fresh conversation, or a draft opened from /drafts)
+    the whole summary goes out.
+    """
+    shown = {"locale": locale(), "facts": review_facts(view)}
+    before = (await state.get_data()).get(SHOWN) if state is not None else None
+    if state is not None:
+        await state.update_data({SHOWN: shown})
+    if not isinstance(before, dict) or before.get("locale") != shown["locale"]:
+        # Nothing shown yet in this conversation, or shown in another language.
+        await send_summary(message, view, now)
+        return
+    chunks = join_blocks(change_lines(before.get("facts") or {}, shown["facts"]), sep="\n")
+    for index, chunk in enumerate(chunks, start=1):
+        await message.answer(
+            chunk,
+            reply_markup=whole_summary_button(view.id) if index == len(chunks) else None,
+        )
+
+
+def whole_summary_button(pid: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("📄 Show the whole proposal"),
+                    callback_data=DraftCb(action=WHOLE, id=pid).pack(),
+                )
+            ]
+        ]
+    )
+
+
+async def show_step(
+    message: Message, view: ProposalView, now: datetime, state: FSMContext | None = None
+) -> None:
     """Send the prompt for the draft's current step, with the keyboard it needs."""
     step = Step(view.step)
     if step == Step.REVIEW:
-        await send_summary(message, view, now)
+        await show_review(message, view, now, state)
     markup: Any = keyboards.for_step(view)
     if step == Step.GEO:
         markup = keyboards.geo()
@@ -129,7 +185,7 @@ async def open_draft(turn: Turn) -> tuple[int, Step] | None:
 async def begin(message: Message, state: FSMContext, view: ProposalView, now: datetime) -> None:
     await state.set_state(Wizard.filling)
     await state.set_data({"draft": view.id})
-    await show_step(message, view, now)
+    await show_step(message, view, now, state)
 
 
 # -- router ------------------------------------------------------------------------------------
@@ -299,7 +355,7 @@ def router() -> Router:
             proposals.skip(session, person, pid, now),
         )
         if view:
-            await show_step(message, view, now)
+            await show_step(message, view, now, state)
 
     @r.message(Command(*commands.BACK.names, *commands.SKIP.names))
     async def outside(message: Message) -> None:
@@ -330,7 +386,7 @@ def router() -> Router:
                     _("This is the first step. /cancel leaves and keeps the draft.")
                 )
             return
-        await show_step(message, view, now)
+        await show_step(message, view, now, state)
 
     # -- answers inside the conversation ------------------------------------------------------
 
@@ -354,14 +410,17 @@ def router() -> Router:
         if step == Step.GEO and text.strip().lower() in skip_words():
             view = await attempt(turn, pid, proposals.skip(session, person, pid, now))
         elif step in TEXT_STEPS:
-            view = await attempt(turn, pid, proposals.answer_text(session, person, pid, text, now))
+            view = await attempt(
+                turn, pid, proposals.answer_text(session, person, pid, text, now, locale())
+            )
         else:
             await message.answer(wrong_kind(step))
             if step != Step.ATTACHMENTS:
-                await show_step(message, await proposals.resume(session, person, pid, now), now)
+                current = await proposals.resume(session, person, pid, now)
+                await show_step(message, current, now, state)
             return
         if view:
-            await show_step(message, view, now)
+            await show_step(message, view, now, state)
 
     @r.message(Wizard.filling, F.location)
     async def on_location(
@@ -387,7 +446,7 @@ def router() -> Router:
         )
         if view:
             await message.answer(_("Location saved."), reply_markup=ReplyKeyboardRemove())
-            await show_step(message, view, now)
+            await show_step(message, view, now, state)
 
     @r.message(Wizard.filling, F.photo | F.document)
     async def on_file(
@@ -474,6 +533,14 @@ def router() -> Router:
                 else:
                     await message.answer_document(attachment.file_id)
             return
+        if action == WHOLE:
+            try:
+                view = await proposals.load_view(session, person, pid)
+            except DomainError as exc:
+                await message.answer(error_text(exc))
+                return
+            await send_summary(message, view, now)
+            return
         ops = {
             "o": lambda: proposals.resume(session, person, pid, now),
             "a": lambda: proposals.choose(
@@ -521,14 +588,16 @@ def router() -> Router:
         if view is None:
             return
         await state.set_state(Wizard.filling)
-        await state.set_data({"draft": pid})
+        if action == "o" or await draft_id(state) != pid:
+            # Opened afresh: the review shows the whole summary again.
+            await state.set_data({"draft": pid})
         await message.edit_reply_markup(reply_markup=None)
         if action == "q":
             await state.clear()
             await message.answer(_("The draft is saved. Continue it any time with /drafts."))
         elif action in ("E", "X"):
             if Step(view.step) != Step.BUDGET:
-                await show_step(message, view, now)
+                await show_step(message, view, now, state)
                 return
             await message.answer(
                 _("Which line do you want to correct?")
@@ -539,7 +608,7 @@ def router() -> Router:
         else:
             if action == "x":
                 await message.answer(_("The line is removed."))
-            await show_step(message, view, now)
+            await show_step(message, view, now, state)
 
     async def submit(
         message: Message,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from babel.numbers import format_decimal
 
 from bot import i18n as fmt
 from bot import labels
@@ -27,6 +29,38 @@ def money(amount: int) -> str:
 
 def when(moment: datetime, zone: str) -> str:
     return fmt.when(moment, ZoneInfo(zone), locale())
+
+
+def amount_examples() -> dict[str, str]:
+    """Ways to write an amount, in the reader's own number format ("65.000" or "65,000")."""
+    loc = locale()
+    return {
+        "plain": fmt.number(65_000, loc),
+        "rupiah": money(1_500_000),
+        "millions": _("{n} million").format(n=format_decimal(Decimal("1.5"), locale=loc)),
+        "thousands": _("{n} thousand").format(n=750),
+        "billions": _("{n} billion").format(n=2),
+    }
+
+
+def quantity_examples() -> dict[str, str]:
+    """Quantities with units, the fractional one in the reader's number format."""
+    return {
+        "bags": "50 sak",
+        "volume": f"{fmt.quantity(12_500, locale())} m3",
+        "days": "30 HOK",
+    }
+
+
+def ambiguous_amount(readings: tuple[Decimal, ...]) -> str:
+    """Which reading to retype: the thousands one, in plain digits that cannot be misread."""
+    whole = [r for r in readings if r == r.to_integral_value() and r > 0]
+    if not whole:
+        return _("I cannot tell which amount you mean.")
+    amount = int(max(whole))
+    return _(
+        "I cannot tell which amount you mean. If you mean {amount}, type <i>{digits}</i>."
+    ).format(amount=money(amount), digits=amount)
 
 
 def activity_label(code: str | None) -> str:
@@ -139,6 +173,17 @@ def budget_block(view: ProposalView) -> list[str]:
     return blocks
 
 
+def submitted_line(view: ProposalView) -> str:
+    """The first submission, and beside it the latest resubmission after a revision."""
+    zone = view.round.timezone
+    assert view.submitted_at is not None
+    if view.resubmitted_at is None:
+        return _("Submitted: {when}").format(when=when(view.submitted_at, zone))
+    return _("Submitted: {when} · resubmitted: {again}").format(
+        when=when(view.submitted_at, zone), again=when(view.resubmitted_at, zone)
+    )
+
+
 def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
     """The whole proposal as HTML blocks, each small enough to stand alone in a message."""
     zone = view.round.timezone
@@ -150,7 +195,7 @@ def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
         _("Village: {village}, Kec. {kecamatan}").format(
             village=q(view.village_name), kecamatan=q(view.kecamatan_name)
         ),
-        _("Submitted: {when}").format(when=when(view.submitted_at, zone))
+        submitted_line(view)
         if view.submitted_at
         else _("Submission deadline: {when}").format(
             when=when(view.round.submission_deadline, zone)
@@ -196,6 +241,78 @@ def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
     return blocks
 
 
+# -- what changed at the review -----------------------------------------------------------------
+
+CHANGE_SHOWN = 160  # characters of a long value shown in a change, old and new
+
+
+def review_facts(view: ProposalView) -> dict[str, str]:
+    """Each part of the summary as plain text, keyed by part, to tell what an edit changed.
+
+    Kept between updates (in the conversation's data), so plain strings only.
+    """
+    loc = locale()
+    location = view.location_name or "—"
+    if view.latitude is not None and view.longitude is not None:
+        location += f" ({view.latitude:.5f}, {view.longitude:.5f})"
+    photos = sum(1 for a in view.attachments if a.kind == "photo")
+    facts = {
+        "title": view.title or "—",
+        "activity": activity_label(view.activity),
+        "location": location,
+        "problem": view.problem or "—",
+        "households": _("{households} households, {poor} of them poor").format(
+            households=fmt.number(view.households, loc) if view.households is not None else "—",
+            poor=fmt.number(view.poor_households, loc) if view.poor_households is not None else "—",
+        ),
+    }
+    for line in view.lines:
+        # By id, not position: removing one line must not read as every later line changed.
+        facts[f"line:{line.id}"] = "{item}: {qty} {unit} × {price} = {total} ({source})".format(
+            item=line.item or "?",
+            qty=fmt.quantity(line.volume_milli, loc) if line.volume_milli is not None else "?",
+            unit=line.unit or "",
+            price=money(line.unit_price) if line.unit_price is not None else "?",
+            total=money(line.total),
+            source=source_label(line.source),
+        )
+    facts["total"] = money(view.total)
+    facts["attachments"] = _("photos {photos}, documents {documents}").format(
+        photos=photos, documents=len(view.attachments) - photos
+    )
+    return facts
+
+
+def _fact_label(key: str) -> str:
+    if key.startswith("line:"):
+        return _("Budget line")
+    if key == "total":
+        return _("Total")
+    return field_label(key)
+
+
+def _shown(value: str | None) -> str:
+    if value is None:
+        return "—"
+    cut = value if len(value) <= CHANGE_SHOWN else value[: CHANGE_SHOWN - 1] + "…"
+    return q(cut)
+
+
+def change_lines(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """What an edit at the review changed, part by part: "Title: old → new"."""
+    keys = list(after) + [k for k in before if k not in after]
+    lines = [
+        _("· <b>{field}:</b> {old} → {new}").format(
+            field=_fact_label(key), old=_shown(before.get(key)), new=_shown(after.get(key))
+        )
+        for key in keys
+        if before.get(key) != after.get(key)
+    ]
+    if not lines:
+        return [_("Nothing in the proposal changed.")]
+    return [_("<b>Changed:</b>"), *lines]
+
+
 def prompt(view: ProposalView) -> str:
     """What to answer at the draft's current step."""
     step = Step(view.step)
@@ -239,17 +356,18 @@ def prompt(view: ProposalView) -> str:
             body += "\n" + _("Now: {value}. /skip keeps it.").format(value=q(editing.item))
     elif step == Step.LINE_QTY:
         body = _(
-            "How much, and in which unit? For example <i>50 sak</i>, <i>12,5 m3</i>, <i>30 HOK</i>."
-        )
+            "How much, and in which unit? For example <i>{bags}</i>, <i>{volume}</i>, "
+            "<i>{days}</i>."
+        ).format(**quantity_examples())
         if editing and editing.volume_milli is not None:
             body += "\n" + _("Now: {value}. /skip keeps it.").format(
                 value=f"{fmt.quantity(editing.volume_milli, locale())} {q(editing.unit or '')}"
             )
     elif step == Step.LINE_PRICE:
         body = _(
-            "What is the price per unit? For example <i>65.000</i>, <i>Rp 1.500.000</i> "
-            "or <i>1,5 juta</i>."
-        )
+            "What is the price per unit? For example <i>{plain}</i>, <i>{rupiah}</i> "
+            "or <i>{millions}</i>."
+        ).format(**amount_examples())
         if editing and editing.unit_price is not None:
             body += "\n" + _("Now: {value}. /skip keeps it.").format(
                 value=money(editing.unit_price)
@@ -311,22 +429,24 @@ def error_text(exc: DomainError) -> str:
             "negative": _("The amount cannot be negative."),
             "too_large": _("That amount is far too large."),
             "fraction": _("Rupiah amounts have no cents."),
-            "ambiguous": _("I cannot tell which amount you mean."),
+            "ambiguous": ambiguous_amount(tuple(p.get("readings", ()))),
         }.get(reason, _("I did not understand that amount."))
         return (
             lead
             + " "
             + _(
-                "Write it like <i>65.000</i>, <i>Rp 1.500.000</i>, <i>1,5 juta</i>, "
-                "<i>750 ribu</i> or <i>2 M</i>."
-            )
+                "Write it like <i>{plain}</i>, <i>{rupiah}</i>, <i>{millions}</i>, "
+                "<i>{thousands}</i> or <i>{billions}</i>."
+            ).format(**amount_examples())
         )
     if code.startswith("qty_"):
-        return _("Please type a quantity and a unit, for example <i>50 sak</i> or <i>12,5 m3</i>.")
+        return _(
+            "Please type a quantity and a unit, for example <i>{bags}</i> or <i>{volume}</i>."
+        ).format(**quantity_examples())
     if code == "unit_missing":
         return _(
-            "Please add the unit after the number, for example <i>50 sak</i> or <i>12,5 m3</i>."
-        )
+            "Please add the unit after the number, for example <i>{bags}</i> or <i>{volume}</i>."
+        ).format(**quantity_examples())
     if code == "unit_too_long":
         return _("The unit is too long: at most {max} characters.").format(**p)
     if code == "line_too_large":

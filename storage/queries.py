@@ -440,6 +440,7 @@ async def proposal_view(session: AsyncSession, row: Proposal) -> ProposalView:
         editing_line_id=row.editing_line_id,
         updated_at=row.updated_at,
         submitted_at=row.submitted_at,
+        resubmitted_at=row.resubmitted_at,
         lines=tuple(lines),
         attachments=tuple(attachments),
         version=row.version,

@@ -161,6 +161,8 @@ class ProposalView:
     revision_deadline: datetime | None = None
     revision_note: str | None = None
     attachments: Sequence[AttachmentView] = field(default_factory=tuple)
+    # The first submission stays in `submitted_at`; the latest resubmission after a revision.
+    resubmitted_at: datetime | None = None
 
     @property
     def complete_lines(self) -> list[LineView]:

@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.i18n import money
-from bot.money import MAX_AMOUNT, AmountError, line_total, parse_amount, parse_quantity
+from bot.money import (
+    MAX_AMOUNT,
+    AmountError,
+    line_total,
+    parse_amount,
+    parse_count,
+    parse_quantity,
+)
+from bot.proposals import HOUSEHOLD_UNITS, POOR_UNITS
 
 amounts = st.integers(min_value=1, max_value=MAX_AMOUNT)
 
@@ -139,3 +147,185 @@ def test_line_total_rounds_half_up_in_whole_rupiah() -> None:
     assert line_total(12_500, 1_500_000) == 18_750_000
     assert line_total(1, 500) == 1  # 0.001 x 500 = 0.5 -> 1
     assert isinstance(line_total(333, 1000), int)
+
+
+# -- the person's locale, and volumes as Excel RAB exports write them ------------------------
+
+LOCALES = ("id", "en")
+# Thousandths up to a milliard units: every volume a budget line can hold.
+millis = st.integers(min_value=1, max_value=10**12)
+
+
+def babel_quantity(milli: int, locale: str) -> str:
+    return format_decimal(Decimal(milli) / 1000, locale=locale)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "milli"),
+    [
+        # A whole part of 0 never opens a group of thousands: a decimal in every locale.
+        ("0.125 m3", "id", 125),
+        ("0.125 m3", "en", 125),
+        ("0.750 m3", "id", 750),
+        ("0,750 m3", "en", 750),
+        ("0.5 m3", "id", 500),
+        # Not three digits after the mark: a decimal.
+        ("1.5 m3", "id", 1_500),
+        ("12,5 m2", "id", 12_500),
+        ("12,5 m2", "en", 12_500),
+        ("1.25 m2", "id", 1_250),
+        # A whole part too long to open a group: a decimal.
+        ("1250.125 m2", "id", 1_250_125),
+        # Both marks: the last one is the decimal mark.
+        ("1.250,5 m2", "en", 1_250_500),
+        ("1,250.5 m2", "id", 1_250_500),
+        # Several marks of one kind: thousands.
+        ("1.250.000 kg", "en", 1_250_000_000),
+        ("1,250,000 kg", "id", 1_250_000_000),
+        # One mark before three digits: the person's locale decides.
+        ("1.250 m2", "id", 1_250_000),
+        ("1.250 m2", "en", 1_250),
+        ("2,000 kg", "id", 2_000),
+        ("2,000 kg", "en", 2_000_000),
+        ("1.200 batang", "id", 1_200_000),
+    ],
+)
+def test_excel_rab_volumes(text: str, locale: str, milli: int) -> None:
+    assert parse_quantity(text, locale)[0] == milli
+
+
+@pytest.mark.parametrize("text", ["1.250 m2", "2,000 kg", "1.200 batang", "12,500 m3"])
+def test_unknown_locale_refuses_what_only_a_locale_could_decide(text: str) -> None:
+    with pytest.raises(AmountError) as caught:
+        parse_quantity(text, None)
+    assert caught.value.reason == "ambiguous"
+    assert len(caught.value.readings) == 2
+
+
+@pytest.mark.parametrize("text", ["0.125.000 m3", "1.2.3 m3", "1,,5 m3", "12. m3", "1.25,0.5 m3"])
+def test_malformed_volumes_are_refused(text: str) -> None:
+    with pytest.raises(AmountError):
+        parse_quantity(text, "id")
+
+
+@given(millis, st.sampled_from(LOCALES))
+def test_quantity_round_trip_in_own_locale(milli: int, locale: str) -> None:
+    assert parse_quantity(f"{babel_quantity(milli, locale)} m3", locale) == (milli, "m3")
+
+
+@given(st.integers(min_value=1, max_value=999), st.sampled_from(LOCALES), st.sampled_from(LOCALES))
+def test_volumes_below_one_read_right_in_any_locale(milli: int, written: str, reader: str) -> None:
+    # "0.125 m3" from an English Excel export, read by an Indonesian member: 0.125, never 125.
+    assert parse_quantity(babel_quantity(milli, written) + " m3", reader)[0] == milli
+
+
+@given(millis, st.sampled_from(LOCALES))
+def test_without_a_locale_a_quantity_is_right_or_refused(milli: int, written: str) -> None:
+    try:
+        value, _unit = parse_quantity(babel_quantity(milli, written) + " m3", None)
+    except AmountError as exc:
+        assert exc.reason == "ambiguous"
+        return
+    assert value == milli
+
+
+@given(millis, st.sampled_from(LOCALES), st.sampled_from(LOCALES))
+def test_quantity_never_off_by_a_thousand_unless_three_decimals(
+    milli: int, written: str, reader: str
+) -> None:
+    # Only "d.ddd" with one mark depends on the locale; every other shape reads the same anywhere.
+    text = babel_quantity(milli, written)
+    try:
+        value, _unit = parse_quantity(text, reader)
+    except AmountError:
+        return
+    if value != milli:
+        assert written != reader
+        assert text.count(".") + text.count(",") == 1
+        assert len(text.split(".")[-1].split(",")[-1]) == 3
+
+
+@given(amounts, st.sampled_from(LOCALES))
+def test_amount_round_trip_in_own_locale(n: int, locale: str) -> None:
+    assert parse_amount(money(n, locale), locale) == n
+    assert parse_amount(format_decimal(n, locale=locale), locale) == n
+
+
+@given(amounts, st.sampled_from(LOCALES), st.sampled_from(LOCALES))
+def test_amount_in_another_locale_is_right_or_refused(n: int, written: str, reader: str) -> None:
+    # Rupiah have no decimals, so "35,000" read by an Indonesian is refused, never 35.
+    try:
+        value = parse_amount(money(n, written), reader)
+    except AmountError as exc:
+        assert exc.reason == "ambiguous"
+        assert Decimal(n) in exc.readings
+        return
+    assert value == n
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "value"),
+    [
+        ("Rp 35,000", "en", 35_000),
+        ("35,000", "en", 35_000),
+        ("Rp 1,500,000", "en", 1_500_000),
+        ("1.5 million", "en", 1_500_000),
+        ("750 thousand", "en", 750_000),
+        ("1,500 juta", "en", 1_500_000_000),
+        ("Rp 35.000", "id", 35_000),
+        ("1,5 juta", "id", 1_500_000),
+    ],
+)
+def test_amounts_in_the_persons_locale(text: str, locale: str, value: int) -> None:
+    assert parse_amount(text, locale) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [("Rp 35,000", "id"), ("1,500 juta", "id"), ("Rp 35.000", "en"), ("1.500 juta", "en")],
+)
+def test_amounts_in_the_other_convention_are_refused_with_the_reading(
+    text: str, locale: str
+) -> None:
+    with pytest.raises(AmountError) as caught:
+        parse_amount(text, locale)
+    assert caught.value.reason == "ambiguous"
+    assert any(r == r.to_integral_value() for r in caught.value.readings)
+
+
+# -- counts with the unit that was asked for ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["120 KK", "120 kk", "120KK", "120 keluarga", "120 households", "120 Families", "120 kk."],
+)
+def test_households_with_their_unit(text: str) -> None:
+    assert parse_count(text, HOUSEHOLD_UNITS) == 120
+
+
+@pytest.mark.parametrize(
+    "text", ["45 KK miskin", "45 kk", "45 poor households", "45 RTM", "45 keluarga  miskin"]
+)
+def test_poor_households_with_their_unit(text: str) -> None:
+    assert parse_count(text, POOR_UNITS) == 45
+
+
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [
+        ("120 m2", HOUSEHOLD_UNITS),
+        ("120 sak", POOR_UNITS),
+        ("120 KK miskin", HOUSEHOLD_UNITS),
+        ("12,5 KK", HOUSEHOLD_UNITS),
+        ("120 KK", frozenset()),
+    ],
+)
+def test_counts_refuse_other_units_and_fractions(text: str, units: frozenset[str]) -> None:
+    with pytest.raises(AmountError):
+        parse_count(text, units)
+
+
+@given(st.integers(min_value=1, max_value=10**6), st.sampled_from(LOCALES))
+def test_count_round_trip_in_own_locale(n: int, locale: str) -> None:
+    assert parse_count(format_decimal(n, locale=locale) + " KK", HOUSEHOLD_UNITS, locale) == n

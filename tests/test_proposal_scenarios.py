@@ -94,7 +94,8 @@ async def test_whole_proposal(lang, bot, person, sessions, clock, emulator):
 
     await fill_until_budget(siti, lang)
     assert siti.saw("Anggaran" if lang == "id" else "Budget")
-    await add_line(siti, lang, "Semen 50 kg", "50 sak", "Rp 65.000", "swadaya")
+    price = "Rp 65.000" if lang == "id" else "Rp 65,000"
+    await add_line(siti, lang, "Semen 50 kg", "50 sak", price, "swadaya")
     expected_line = "Rp 3.250.000" if lang == "id" else "Rp 3,250,000"
     assert siti.saw(expected_line)
     await add_line(siti, lang, "Pasir", "12,5 m3", "1,5 juta", "apbd")
@@ -373,7 +374,7 @@ async def test_over_ceiling_cannot_be_submitted(bot, person, sessions, clock, em
     siti = person("Siti", "en")
     await join(siti, sessions, district, clock)
     await fill_until_budget(siti, "en")
-    await add_line(siti, "en", "Semen", "100 sak", "65.000", "swadaya")
+    await add_line(siti, "en", "Semen", "100 sak", "65,000", "swadaya")
     assert siti.saw("over the limit of Rp 5,000,000")
     await siti.press("✅ Done")
     await siti.press("✅ Done")
@@ -511,7 +512,7 @@ async def test_review_edits_attachment_limit_and_read_only_after_submit(
     siti = person("Siti", "en")
     await join(siti, sessions, district, clock)
     await fill_until_budget(siti, "en")
-    await add_line(siti, "en", "Semen", "10 sak", "65.000", "swadaya")
+    await add_line(siti, "en", "Semen", "10 sak", "65,000", "swadaya")
     await siti.press("✅ Done")
     for _ in range(10):
         await siti.send_photo()
