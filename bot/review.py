@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
-from bot.errors import DomainError, Invalid, NotAllowed, NotFound, Stale
+from bot.errors import DomainError, Invalid, Locked, NotAllowed, NotFound, Stale
 from storage import queries
 from storage import review as store
 from storage.models import ChecklistMark, Evidence, Person, Proposal, Verification
@@ -504,6 +504,32 @@ async def _stale(session: AsyncSession, proposal_id: int) -> Stale:
     )
 
 
+async def decidable(
+    session: AsyncSession,
+    person: PersonView,
+    proposal_id: int,
+    decision: str,
+    expected_version: int,
+    now: datetime,
+) -> Loaded:
+    """Is this decision, pressed on the view of `expected_version`, still possible? Asked when
+    the button is pressed, so nobody types a reason for nothing, and again at commit, where
+    another member may have decided in between."""
+    loaded = await load(session, person, proposal_id, f"review.{decision}", now)
+    row = loaded.row
+    if decision not in policy.DECISIONS:
+        raise Invalid("option")
+    if row.version != expected_version:
+        raise await _stale(session, proposal_id)
+    try:
+        policy.require_decision(row.status, decision, loaded.view.round, now)
+    except Locked as exc:
+        if exc.code == "decided":  # the view was current, yet the proposal left review
+            raise await _stale(session, proposal_id) from None
+        raise
+    return loaded
+
+
 @dataclass(frozen=True)
 class Decided:
     proposal: ProposalView
@@ -524,11 +550,8 @@ async def decide(
     revision_days: int | None = None,
 ) -> Decided:
     """Request revision, reject, or shortlist, as of the version the decider looked at."""
-    loaded = await load(session, person, proposal_id, f"review.{decision}", now)
-    row, view = loaded.row, loaded.view
-    if row.version != expected_version:
-        raise await _stale(session, proposal_id)
-    policy.require_decision(row.status, decision, view.round, now)
+    loaded = await decidable(session, person, proposal_id, decision, expected_version, now)
+    row = loaded.row
     reason = check_reason(reason)
     values: dict[str, Any] = {"status": decision, "updated_at": now}
     deadline = None
