@@ -169,3 +169,10 @@ class InviteCb(CallbackData, prefix="i"):
     action: str
     id: Int = 0
     arg: str = ""
+
+
+class MemberCb(CallbackData, prefix="mb"):
+    """Members of a district's committees. l=list (id=district), r=remove (id=role grant)."""
+
+    action: str
+    id: Int = 0

@@ -96,20 +96,18 @@ async def revoke(session: AsyncSession, grant_ids: list[int], now: datetime) -> 
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def holders(
-    session: AsyncSession, role: str, district_id: int, round_id: int | None = None
-) -> list[tuple[Person, str | None]]:
-    """People holding the role now (with the village of a PAKEM grant), by village and name."""
-    query = (
-        select(Person, RoleGrant.village_kode)
-        .join(RoleGrant, RoleGrant.person_id == Person.id)
+async def grants_with_people(
+    session: AsyncSession, role: str, district_id: int
+) -> list[tuple[RoleGrant, Person]]:
+    """Unrevoked grants of a role in a district with their holders, by village, then name."""
+    rows = await session.execute(
+        select(RoleGrant, Person)
+        .join(Person, RoleGrant.person_id == Person.id)
         .where(
             RoleGrant.role == role,
             RoleGrant.district_id == district_id,
             RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
         )
+        .order_by(RoleGrant.village_kode, Person.full_name, RoleGrant.id)
     )
-    if round_id is not None:
-        query = query.where(RoleGrant.round_id == round_id)
-    rows = await session.execute(query.distinct().order_by(RoleGrant.village_kode, Person.id))
-    return [(p, v) for p, v in rows.all()]
+    return [(g, p) for g, p in rows.all()]
