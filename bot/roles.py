@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
 from bot.errors import Invalid, NotAllowed, NotFound
-from bot.review import check_reason, deny
+from bot.review import check_reason, deny, guard_desk
 from storage import queries
 from storage import roles as store
 from storage.models import Person, RoleGrant
@@ -47,6 +47,7 @@ async def revocable(
 ) -> Revocable:
     """May this actor take away this grant now? Asked when "Remove" is pressed, so nobody
     types a reason for nothing, and again when the reason arrives."""
+    await guard_desk(session, actor, "role.revoke", now)  # no POKJA role at all: say no more
     grant = await session.get(RoleGrant, grant_id)
     if grant is None:
         raise NotFound("member")
