@@ -92,6 +92,7 @@ async def home_text(session: AsyncSession, person: PersonView, now: datetime) ->
             _("/tinjau: review the submitted proposals"),
             _("/round: the round's calendar, candidates, winners and exports"),
             _("/undang: invite POKJA members and village committees"),
+            _("/anggota: the committees' members; remove one, with a reason"),
             _("/keberatan: the objections and their answers"),
             _("/umumkan: send an announcement"),
             _("/poster: a village's campaign poster"),
