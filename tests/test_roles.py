@@ -12,7 +12,7 @@ from bot import roles
 from bot.errors import Invalid, NotAllowed, NotFound
 from handlers.callbacks import MemberCb, QueueCb, RevCb
 from storage import queries
-from storage.models import AuditEntry, Outbox, Person, RoleGrant
+from storage.models import AuditEntry, Outbox, Person, Proposal, RoleGrant
 from storage.views import Grant, PersonView, Role
 from tests.outbound_helpers import drained
 from tests.review_helpers import KEDITEN, grant
@@ -170,6 +170,8 @@ async def test_removed_members_are_told_and_their_old_buttons_stop_working(
     queue_message = sari.last
     await ani.send("/start")
     ani_home = ani.last
+    await ani.send("/baru")
+    assert ani.saw("Draf baru dimulai")  # the wizard now waits for her title
 
     # Sari, as POKJA, removes Ani from Blumah's PAKEM through the round's villages view.
     await sari.send("/round")
@@ -208,6 +210,11 @@ async def test_removed_members_are_told_and_their_old_buttons_stop_working(
     assert sari.saw("Hanya anggota POKJA")
     await ani.press_data(ani_home, "m:n")  # "📝 Usulan baru" on her old home screen
     assert ani.saw("PAKEM")
+    await ani.send("Jalan RT 01")  # the title her draft was waiting for
+    assert ani.saw("PAKEM") and not ani.saw("Jalan RT 01")
+    async with sessions() as session:
+        draft = (await session.execute(select(Proposal))).scalars().all()[-1]
+        assert draft.status == "draft" and draft.title is None
     assert len(await denied(sessions)) == logged + 3
 
     # A forged "remove" by a non-admin is refused and logged; the audit names both removals.
