@@ -13,6 +13,7 @@ from typing import Annotated, Self
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field, model_validator
 
+from bot.config import SUPPORTED_LOCALES
 from storage.views import Scope
 
 # Every number in a button is an id, an index or a page: it fits a 32-bit database integer.
@@ -33,6 +34,11 @@ def require(ok: bool, what: str) -> None:
 class LangCb(CallbackData, prefix="l"):
     code: str
 
+    @model_validator(mode="after")
+    def _supported(self) -> Self:
+        require(self.code in SUPPORTED_LOCALES, "locale")
+        return self
+
 
 class MenuCb(CallbackData, prefix="m"):
     """Home-screen buttons. action: n=new proposal, d=my proposals, l=language, h=help."""
@@ -46,18 +52,26 @@ class RoundCb(CallbackData, prefix="r"):
     round_id: Int
 
 
+DRAFT_ACTIONS = frozenset("ovasbEXexDgSkqACM")
+
+
 class DraftCb(CallbackData, prefix="d"):
     """A button on a draft.
 
     action: o=open/resume, v=view, a=activity, s=source, b=add line, E=pick line to correct,
     X=pick line to remove, e=correct line, x=remove line, D=budget done, g=go to field,
-    S=submit, k=skip, B=back, q=save and leave, A=attachments done, C=clear attachments,
+    S=submit, k=skip, q=save and leave, A=attachments done, C=clear attachments,
     M=budget menu.
     """
 
     action: str
     id: Int
     arg: Int = 0
+
+    @model_validator(mode="after")
+    def _known(self) -> Self:
+        require(self.action in DRAFT_ACTIONS, "action")
+        return self
 
 
 class VillageCb(CallbackData, prefix="v"):

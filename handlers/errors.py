@@ -5,17 +5,11 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
-
-
-def unchanged(exc: BaseException) -> bool:
-    """Telegram refuses an edit that changes nothing; for the person that is no failure."""
-    return isinstance(exc, TelegramBadRequest) and "message is not modified" in exc.message
 
 
 def router() -> Router:
@@ -26,16 +20,12 @@ def router() -> Router:
         if session is not None:
             # Half-done work of the failed handler must not be committed by the middleware.
             await session.rollback()
-        update = event.update
-        if unchanged(event.exception):
-            # The same button pressed twice: the message already shows what it would show.
-            log.info("update %s: message already up to date", update.update_id)
-            return True
         log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
         text = _(
             "Sorry, something went wrong on our side. What you typed before is saved; "
             "please try again, or /cancel."
         )
+        update = event.update
         try:
             if update.message is not None and update.message.chat.type == "private":
                 await update.message.answer(text)
