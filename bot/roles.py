@@ -101,6 +101,12 @@ async def revoke(
     if not done:  # another remover was quicker
         raise NotFound("member")
     villages = sorted({g.village_kode for g in grants if g.village_kode})
+    withdrawn = 0
+    if role != Role.PAKEM and not await store.active_grants(
+        session, person.id, Role.POKJA.value, district_id
+    ) + await store.active_grants(session, person.id, Role.ADMIN.value, district_id):
+        # No longer staff here: links they handed out must not make anyone POKJA or PAKEM.
+        withdrawn = await store.withdraw_invites(session, person.id, district_id, now)
     audit.record(
         session,
         "role.revoke",
@@ -112,6 +118,7 @@ async def revoke(
         district=district_id,
         villages=villages,
         grants=done,
+        invites_withdrawn=withdrawn,
         reason=reason,
     )
     names = []

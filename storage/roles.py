@@ -111,3 +111,20 @@ async def grants_with_people(
         .order_by(RoleGrant.village_kode, Person.full_name, RoleGrant.id)
     )
     return [(g, p) for g, p in rows.all()]
+
+
+async def withdraw_invites(
+    session: AsyncSession, issuer_id: int, district_id: int, now: datetime
+) -> int:
+    """Let the issuer's unused invites of a district expire now."""
+    result = await session.execute(
+        update(Invite)
+        .where(
+            Invite.created_by == issuer_id,
+            Invite.district_id == district_id,
+            Invite.used_at.is_(None),  # type: ignore[union-attr]
+            Invite.expires_at > now,  # type: ignore[operator]
+        )
+        .values(expires_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

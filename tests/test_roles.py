@@ -8,10 +8,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from bot import roles
+from bot import people, roles
 from bot.errors import Invalid, NotAllowed, NotFound
 from handlers.callbacks import MemberCb, QueueCb, RevCb
 from storage import queries
+from storage import roles as roles_store
 from storage.models import AuditEntry, Outbox, Person, Proposal, RoleGrant
 from storage.views import Grant, PersonView, Role
 from tests.outbound_helpers import drained
@@ -144,12 +145,24 @@ async def test_revocable_is_asked_on_the_press(sessions, clock):
             await roles.revocable(session, ira, admin, now)
         with pytest.raises(NotFound):
             await roles.revocable(session, ira, 10_000, now)
+        # Budi handed out two links, one of them already used.
+        links = [
+            await people.invite_by(session, budi, district.id, Role.POKJA, now) for _i in range(2)
+        ]
+        newcomer = Person(telegram_id=99, full_name="Baru")
+        session.add(newcomer)
+        await session.flush()
+        await people.redeem_invite(session, newcomer.id, links[0].code, now)
         done = await roles.revoke_in_bot(session, ira, pokja, "Tidak aktif lagi di POKJA.", now)
         assert done.full_name == "Budi POKJA"
+        # A removed POKJA member's unused links no longer make anyone POKJA.
+        with pytest.raises(Invalid, match="invite_expired"):
+            await people.redeem_invite(session, newcomer.id, links[1].code, now)
+        assert await roles_store.open_invites(session, budi.id, now) == 0
         with pytest.raises(NotFound):  # removed already
             await roles.revocable(session, ira, pokja, now)
         listed = await roles.members(session, ira, district.id, now)
-        assert [m.full_name for m in listed[Role.POKJA]] == []
+        assert [m.full_name for m in listed[Role.POKJA]] == ["Baru"]  # Budi is gone
         assert [m.village_kode for m in listed[Role.PAKEM]] == [BLUMAH, KEDITEN]
 
 
