@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.i18n import N_, build_i18n
 from bot.middlewares import PersonI18nMiddleware, SessionMiddleware
 from bot.sender import Sender
-from bot.telegram import WaitOutFloodLimits
+from bot.telegram import UnchangedEditIsDone, WaitOutFloodLimits
 from handlers import build_root_router, describe
 from handlers.outbound import OutboundRenderer
 from storage import migrate, queries
@@ -45,6 +45,7 @@ def build_bot(settings: Settings, *, for_sender: bool = False) -> Bot:
     )
     if not for_sender:
         session.middleware(WaitOutFloodLimits())
+        session.middleware(UnchangedEditIsDone())
     return Bot(
         token=settings.require_token(),
         session=session,

@@ -47,6 +47,12 @@ INVALID_TEXT = {
         "for example {suggestion}"
     ),
     "prefix_format": N_("--prefix must be 2 to 8 letters or digits, e.g. KDL (not {prefix})"),
+    "no_such_role": N_(
+        "that person holds no {role} role here (see `paket-bot people`; PAKEM: check --village)"
+    ),
+    "reason_short": N_("--reason must be at least {min} characters"),
+    "too_long": N_("--reason is too long: {length} characters, at most {max}"),
+    "member": N_("that role was revoked meanwhile"),
 }
 
 
@@ -292,6 +298,41 @@ def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.roles import revoke
+    from storage import roles as roles_store
+
+    async def work(session: AsyncSession) -> Any:
+        district = await _district(session, args.district)
+        person = await roles_store.person_by_handle(session, args.person)
+        if person is None:
+            raise CliError(
+                _(
+                    "Nobody with the Telegram id or @username {person} has written to the bot "
+                    "(see `paket-bot people`)."
+                ).format(person=args.person)
+            )
+        return await revoke(
+            session,
+            district.id,
+            person,
+            Role(args.role),
+            args.reason,
+            utcnow(),
+            village_kode=args.village,
+            actor_label="cli",
+        )
+
+    done = asyncio.run(_with_session(settings, work))
+    print(
+        _(
+            "Revoked: {name} is no longer {role} ({n} grant(s)). They are told by the bot, "
+            "and it is in the audit log."
+        ).format(name=done.full_name, role=done.role.value, n=done.grants)
+    )
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------------
 
 
@@ -346,6 +387,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     ppl = sub.add_parser("people", help=_("list people and their roles"))
     ppl.set_defaults(func=cmd_people)
+
+    rev = sub.add_parser("revoke", help=_("take a role away from a person, with a reason"))
+    rev.add_argument(
+        "--person", required=True, help=_("their Telegram id or @username (see `people`)")
+    )
+    rev.add_argument("--role", required=True, choices=[r.value for r in Role])
+    rev.add_argument("--village", help=_("village code: only this village's PAKEM role"))
+    rev.add_argument("--district", help=_("district code, needed only with several districts"))
+    rev.add_argument("--reason", required=True, help=_("why; the person reads it"))
+    rev.set_defaults(func=cmd_revoke)
     return parser
 
 

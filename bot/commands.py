@@ -49,6 +49,7 @@ STATUS = Cmd("status", "status")
 ANNOUNCE = Cmd("announce", "umumkan")
 ANNOUNCEMENTS = Cmd("announcements", "pengumuman")
 REMINDERS = Cmd("reminders", "pengingat")
+MEMBERS = Cmd("members", "anggota")
 
 ALL: tuple[Cmd, ...] = (
     START,
@@ -72,6 +73,7 @@ ALL: tuple[Cmd, ...] = (
     ANNOUNCE,
     ANNOUNCEMENTS,
     REMINDERS,
+    MEMBERS,
 )
 
 

@@ -636,6 +636,17 @@ async def reply(
     return await committee_view(session, person, objection_id, now)
 
 
+async def answerable(
+    session: AsyncSession, person: PersonView, objection_id: int, now: datetime
+) -> ObjectionView:
+    """Can the POKJA still uphold or dismiss it? Asked when the button is pressed, so nobody
+    types an answer for nothing, and again at commit."""
+    view = await for_pokja(session, person, objection_id, now)
+    if view.status != "filed":
+        raise Locked("objection_answered")
+    return view
+
+
 async def answer(
     session: AsyncSession,
     person: PersonView,
@@ -645,7 +656,7 @@ async def answer(
     now: datetime,
 ) -> ObjectionView:
     """Uphold or dismiss with reasons. An upheld objection sends its candidate back to review."""
-    view = await for_pokja(session, person, objection_id, now)
+    view = await answerable(session, person, objection_id, now)
     if outcome not in OUTCOMES:
         raise Invalid("option")
     if view.status != ObjectionStatus.FILED:

@@ -9,14 +9,17 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
-from bot.errors import Invalid, NotAllowed, NotFound
+from bot.errors import Invalid, Locked, NotAllowed, NotFound
 from bot.i18n import normalize_locale
 from storage import queries
+from storage import roles as roles_store
 from storage.models import Invite, Person, RoleGrant
 from storage.views import DistrictView, PersonView, Role
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
+# One POKJA member made 30 open invites: unused, unexpired invites per issuer are capped.
+MAX_OPEN_INVITES = 20
 
 
 async def ensure_person(
@@ -112,6 +115,10 @@ async def create_invite(
             raise Invalid("village_not_in_round", kode=village_kode)
     elif village_kode or round_id:
         raise Invalid("village_only_for_pakem")
+    if created_by is not None and (
+        await roles_store.open_invites(session, created_by, now) >= MAX_OPEN_INVITES
+    ):
+        raise Locked("too_many_invites", max=MAX_OPEN_INVITES)
     expires_at = now + timedelta(days=days)
     code = new_code()
     invite = Invite(

@@ -24,6 +24,7 @@ from bot.money import (
     parse_quantity,
 )
 from storage import queries
+from storage import roles as roles_store
 from storage.models import Attachment, BudgetLine, District, Person, Proposal
 from storage.views import PersonView, ProposalView, RoundView
 
@@ -197,11 +198,17 @@ def _move(row: Proposal, step: Step, now: datetime) -> None:
     row.updated_at = now
 
 
+# Thirty /new made thirty drafts: a person keeps at most this many unsubmitted in one round.
+MAX_OPEN_DRAFTS = 5
+
+
 async def start_draft(
     session: AsyncSession, person: PersonView, round_id: int, now: datetime
 ) -> ProposalView:
     round_ = await _round(session, round_id)
     village = policy.require_can_start(person, round_, now)
+    if await roles_store.open_drafts(session, person.id, round_id) >= MAX_OPEN_DRAFTS:
+        raise Locked("too_many_drafts", max=MAX_OPEN_DRAFTS)
     row = Proposal(
         round_id=round_id,
         district_id=round_.district_id,

@@ -8,6 +8,7 @@ written to the audit log (`access.denied`) before they are raised.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,12 +16,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
-from bot.errors import DomainError, Invalid, NotAllowed, NotFound, Stale
+from bot.errors import DomainError, Invalid, Locked, NotAllowed, NotFound, Stale
 from storage import queries
 from storage import review as store
+from storage import roles as roles_store
 from storage.models import ChecklistMark, Evidence, Person, Proposal, Verification
 from storage.review import QueueItem
 from storage.views import PersonView, ProposalView, RoundView
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CHECKLIST = (
     "in_round",
@@ -39,6 +43,8 @@ VERIFICATION_NOTES_MAX = 3000
 MAX_VERIFICATION_FILES = 10
 PAGE_SIZE = 8
 REVISION_DAYS = (3, 7, 14)
+DENIED_PER_HOUR = 10
+DENIED_WINDOW = timedelta(hours=1)
 QUEUE_STATUSES = (
     policy.SUBMITTED,
     policy.REVISION,
@@ -56,16 +62,21 @@ async def deny(
     subject: str,
     now: datetime,
 ) -> DomainError:
-    """Log a refused attempt; the caller raises what this returns."""
-    audit.record(
-        session,
-        "access.denied",
-        at=now,
-        actor_id=person.id,
-        subject=subject,
-        attempted=action,
-        reason=exc.code,
+    """Log a refused attempt; the caller raises what this returns.
+
+    A flood of forged presses must not fill the log: at most DENIED_PER_HOUR rows per person
+    in any hour. The first refusal is always written; the last one written says that later
+    ones in that hour are only counted in the application log."""
+    logged = await roles_store.audit_count_since(
+        session, "access.denied", person.id, now - DENIED_WINDOW
     )
+    if logged >= DENIED_PER_HOUR:
+        log.info("access.denied not logged (bound reached): person %s %s", person.id, action)
+        return exc
+    detail: dict[str, Any] = {"attempted": action, "reason": exc.code}
+    if logged + 1 == DENIED_PER_HOUR:
+        detail["bound_reached"] = True
+    audit.record(session, "access.denied", at=now, actor_id=person.id, subject=subject, **detail)
     return exc
 
 
@@ -504,6 +515,32 @@ async def _stale(session: AsyncSession, proposal_id: int) -> Stale:
     )
 
 
+async def decidable(
+    session: AsyncSession,
+    person: PersonView,
+    proposal_id: int,
+    decision: str,
+    expected_version: int,
+    now: datetime,
+) -> Loaded:
+    """Is this decision, pressed on the view of `expected_version`, still possible? Asked when
+    the button is pressed, so nobody types a reason for nothing, and again at commit, where
+    another member may have decided in between."""
+    loaded = await load(session, person, proposal_id, f"review.{decision}", now)
+    row = loaded.row
+    if decision not in policy.DECISIONS:
+        raise Invalid("option")
+    if row.version != expected_version:
+        raise await _stale(session, proposal_id)
+    try:
+        policy.require_decision(row.status, decision, loaded.view.round, now)
+    except Locked as exc:
+        if exc.code == "decided":  # the view was current, yet the proposal left review
+            raise await _stale(session, proposal_id) from None
+        raise
+    return loaded
+
+
 @dataclass(frozen=True)
 class Decided:
     proposal: ProposalView
@@ -524,11 +561,8 @@ async def decide(
     revision_days: int | None = None,
 ) -> Decided:
     """Request revision, reject, or shortlist, as of the version the decider looked at."""
-    loaded = await load(session, person, proposal_id, f"review.{decision}", now)
-    row, view = loaded.row, loaded.view
-    if row.version != expected_version:
-        raise await _stale(session, proposal_id)
-    policy.require_decision(row.status, decision, view.round, now)
+    loaded = await decidable(session, person, proposal_id, decision, expected_version, now)
+    row = loaded.row
     reason = check_reason(reason)
     values: dict[str, Any] = {"status": decision, "updated_at": now}
     deadline = None

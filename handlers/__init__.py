@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import announce, common, desk, errors, objections, proposal, review, villages
+from handlers import (
+    announce,
+    common,
+    desk,
+    errors,
+    members,
+    objections,
+    proposal,
+    review,
+    villages,
+)
 
 
 def build_root_router() -> Router:
@@ -15,6 +25,7 @@ def build_root_router() -> Router:
         common.router(),
         announce.router(),
         review.router(),
+        members.router(),
         desk.router(),
         objections.router(),
         villages.router(),

@@ -95,6 +95,7 @@ async def home_text(session: AsyncSession, person: PersonView, now: datetime) ->
             _("/review: review the submitted proposals"),
             _("/round: the round's calendar, candidates, winners and exports"),
             _("/invite: invite POKJA members and village committees"),
+            _("/members: the committees' members; remove one, with a reason"),
             _("/objection: the objections and their answers"),
             _("/announce: send an announcement"),
             _("/poster: a village's campaign poster"),

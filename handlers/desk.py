@@ -22,6 +22,7 @@ from bot.errors import DomainError, Stale
 from bot.i18n import translations
 from bot.text import join_blocks, q
 from handlers.callbacks import DeskCb, InviteCb, QueueCb
+from handlers.members import members_button
 from handlers.render import error_text, when, zone_label
 from handlers.replies import attempt, opened
 from handlers.review_text import (
@@ -253,8 +254,12 @@ def router() -> Router:
             return
         rows = await attempt(message, rounds.village_status(session, person, round_.id, now))
         if rows is not None:
-            for chunk in join_blocks(villages_text(round_, rows), sep="\n"):
-                await message.answer(chunk)
+            chunks = join_blocks(villages_text(round_, rows), sep="\n")
+            for i, chunk in enumerate(chunks):  # the last one offers the committees' members
+                last = i == len(chunks) - 1
+                await message.answer(
+                    chunk, reply_markup=members_button(round_.district_id) if last else None
+                )
 
     @r.callback_query(DeskCb.filter(F.action == "k"))
     async def on_checklist(

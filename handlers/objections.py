@@ -551,7 +551,9 @@ def router() -> Router:
         message = await opened(callback)
         if message is None:
             return
-        view = await attempt(message, objections.for_pokja(session, person, callback_data.id, now))
+        # Uphold and dismiss are refused at once on an answered objection, before the reason.
+        check = objections.for_pokja if callback_data.action == "M" else objections.answerable
+        view = await attempt(message, check(session, person, callback_data.id, now))
         if view is None:
             return
         if callback_data.action == "M":

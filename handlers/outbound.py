@@ -92,8 +92,14 @@ def event(broadcast: BroadcastView) -> OutMessage:
             when=fmt.when(deadline, ZoneInfo(broadcast.timezone), get_i18n().current_locale),
         )
         return OutMessage(text)
-    return review_event(broadcast) or OutMessage(
-        _("📣 News from the POKJA of {district}.").format(district=q(broadcast.district_name))
+    from handlers.roles_text import role_event
+
+    return (
+        review_event(broadcast)
+        or role_event(broadcast)
+        or OutMessage(
+            _("📣 News from the POKJA of {district}.").format(district=q(broadcast.district_name))
+        )
     )
 
 

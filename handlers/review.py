@@ -589,6 +589,7 @@ def router() -> Router:
         callback: CallbackQuery,
         callback_data: RevCb,
         state: FSMContext,
+        bot: Bot,
         session: AsyncSession,
         person: PersonView,
         now: datetime,
@@ -596,11 +597,16 @@ def router() -> Router:
         message = await opened(callback)
         if message is None:
             return
-        dossier = await attempt(message, review.dossier(session, person, callback_data.id, now))
-        if dossier is None:
+        pid, kind = callback_data.id, callback_data.arg
+        try:  # refused now, not after the reason has been typed
+            loaded = await review.decidable(session, person, pid, kind, callback_data.v, now)
+        except Stale as exc:
+            await state.clear()
+            await message.answer(error_text(exc))
+            await open_dossier(message, bot, session, person, pid, now, files=False)
             return
-        if callback_data.arg not in ("revision", "rejected", "candidate"):
-            await message.answer(_("Please choose one of the buttons."))
+        except DomainError as exc:
+            await message.answer(error_text(exc))
             return
         await state.set_state(Desk.reason)
         await state.set_data(
@@ -619,8 +625,8 @@ def router() -> Router:
                 "Why is {number} shortlisted? The reason is kept in the timeline and told to "
                 "the PAKEM. /cancel leaves without deciding."
             ),
-        }[callback_data.arg]
-        await message.answer(prompt.format(number=q(dossier.proposal.number)))
+        }[kind]
+        await message.answer(prompt.format(number=q(loaded.view.number)))
 
     async def decided(
         message: Message,

@@ -427,6 +427,10 @@ def winners_blocks(params: dict[str, Any], district: str) -> list[str]:
 
 def review_error(exc: DomainError) -> str | None:
     """Texts for the codes of this part; None leaves it to `render.error_text`."""
+    from handlers.roles_text import roles_error
+
+    if (text := roles_error(exc)) is not None:
+        return text
     p = exc.params
     code = exc.code
     zone = str(p.get("zone") or "Asia/Jakarta")

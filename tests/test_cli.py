@@ -171,3 +171,91 @@ def test_round_reminder_offsets(tmp_path: Path) -> None:
     assert out.returncode == 1 and "--reminders berbentuk 7d,3d,1d,3h" in out.stderr
     out = run(tmp_path, *base, "--reminders", "2d, 5h")
     assert out.returncode == 0, out.stderr
+
+
+def redeem(tmp_path: Path, telegram_id: int, name: str, username: str, code: str) -> None:
+    """The person opens the invite link in the bot (the domain call the bot makes)."""
+    import asyncio
+
+    from bot.people import ensure_person, redeem_invite
+    from storage.db import create_engine, session_factory
+    from storage.types import utcnow
+
+    async def work() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        async with session_factory(engine)() as session, session.begin():
+            row = await ensure_person(session, telegram_id, name, username, "id", utcnow())
+            await redeem_invite(session, row.id, code, utcnow())
+        await engine.dispose()
+
+    asyncio.run(work())
+
+
+def read(tmp_path: Path, sql: str) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_revoke_a_role(tmp_path: Path) -> None:
+    run(tmp_path, "regions", "import", str(KENDAL_CSV), "--prefix", "KDL")
+    run(tmp_path, "round", "open", "--name", "T1", "--submission-deadline", "2030-12-31")
+    codes = {}
+    for role, extra in (("pakem", ("--village", "33.24.01.2001")), ("pokja", ())):
+        out = run(tmp_path, "invite", "--role", role, *extra)
+        assert out.returncode == 0, out.stderr
+        codes[role] = out.stdout.strip().splitlines()[-1].removeprefix("/start ")
+    redeem(tmp_path, 555001, "Ani Blumah", "ani_blumah", codes["pakem"])
+    redeem(tmp_path, 555002, "Budi POKJA", "budi", codes["pokja"])
+    reason = ("--reason", "Pindah ke kota lain.")
+
+    out = run(tmp_path, "revoke", "--person", "555001", "--role", "pakem", *reason)
+    assert out.returncode == 0, out.stderr
+    assert "Dicabut: Ani Blumah bukan lagi pakem (1 pemberian peran)" in out.stdout
+    out = run(tmp_path, "revoke", "--person", "@BUDI", "--role", "pokja", *reason)
+    assert out.returncode == 0 and "Budi POKJA bukan lagi pokja" in out.stdout
+
+    assert read(tmp_path, "SELECT count(*) FROM rolegrant WHERE revoked_at IS NULL") == [(0,)]
+    audit = read(tmp_path, "SELECT actor_label, subject FROM auditentry WHERE action='role.revoke'")
+    assert [a[0] for a in audit] == ["cli", "cli"]
+    told = read(tmp_path, "SELECT chat_id, status FROM outbox ORDER BY id")
+    assert told == [(555001, "pending"), (555002, "pending")]  # the bot delivers them
+    people = run(tmp_path, "people").stdout
+    assert "pakem" not in people and "pokja" not in people and "warga" in people
+
+
+REVOKE_REFUSALS = [
+    (("--person", "999", "--role", "pokja"), "Belum ada orang dengan id Telegram"),
+    (("--person", "@nobody", "--role", "pokja"), "Belum ada orang dengan id Telegram"),
+    (("--person", "555001", "--role", "pokja"), "tidak memegang peran pokja"),
+    (("--person", "555001", "--role", "admin"), "tidak memegang peran admin"),
+    (
+        ("--person", "555001", "--role", "pakem", "--village", "33.24.01.2002"),
+        "tidak memegang peran pakem",
+    ),
+    (("--person", "555001", "--role", "pakem", "--reason", "x"), "paling sedikit 10"),
+    (("--person", "555001", "--role", "pakem", "--district", "99.99"), "99.99"),
+]
+
+
+def test_revoke_refusals(tmp_path: Path) -> None:
+    run(tmp_path, "regions", "import", str(KENDAL_CSV))
+    run(tmp_path, "round", "open", "--name", "T1", "--submission-deadline", "2030-12-31")
+    out = run(tmp_path, "invite", "--role", "pakem", "--village", "33.24.01.2001")
+    redeem(tmp_path, 555001, "Ani", "ani", out.stdout.strip().splitlines()[-1][7:])
+    for args, message in REVOKE_REFUSALS:
+        if "--reason" not in args:
+            args = (*args, "--reason", "Alasan yang cukup panjang.")
+        out = run(tmp_path, "revoke", *args)
+        assert out.returncode == 1, (args, out.stdout)
+        assert message in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
+        assert len(out.stderr.strip().splitlines()) == 1
+    assert read(tmp_path, "SELECT count(*) FROM rolegrant WHERE revoked_at IS NULL") == [(1,)]
+
+
+def test_revoke_usage(tmp_path: Path) -> None:
+    assert "--reason" in run(tmp_path, "revoke", "--help").stdout
+    assert run(tmp_path, "revoke", "--person", "1", "--role", "pokja").returncode == 2
+    mayor = run(tmp_path, "revoke", "--person", "1", "--role", "mayor", "--reason", "x")
+    assert mayor.returncode == 2
