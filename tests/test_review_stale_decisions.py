@@ -57,7 +57,7 @@ async def test_every_decision_on_a_stale_view_is_refused_before_the_reason(
     # An objection Budi has answered: Sari's uphold and dismiss are refused before the reason.
     for who in (budi, sari):
         await who.press_data(who.last, ObjCb(action="o", id=oid).pack())
-    await budi.press("✖ Tolak")
+    await budi.press("✖ Tidak dikabulkan")
     await budi.send("Harga sesuai standar harga kabupaten.")
     assert budi.saw("Keberatan KB-2026-0001")
     for data in (ObjCb(action="u", id=oid), ObjCb(action="d", id=oid)):
