@@ -58,6 +58,7 @@ def require_can_view(person: PersonView, proposal: ProposalView) -> None:
 def require_can_edit(
     person: PersonView,
     author_id: int,
+    village_kode: str,
     status: str,
     round_: RoundView,
     now: datetime,
@@ -65,7 +66,7 @@ def require_can_edit(
 ) -> None:
     if author_id != person.id:
         raise NotAllowed("not_yours")
-    if person.pakem_of(round_.id) is None:
+    if not person.sits_on(round_.id, village_kode):
         raise NotAllowed("not_pakem")
     if status == REVISION:
         # A revision asked by the POKJA runs to its own deadline, past the submission one.

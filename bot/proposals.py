@@ -172,7 +172,9 @@ async def _editable(
     if row is None:
         raise NotFound()
     round_ = await _round(session, row.round_id)
-    policy.require_can_edit(person, row.author_id, row.status, round_, now, row.revision_deadline)
+    policy.require_can_edit(
+        person, row.author_id, row.village_kode, row.status, round_, now, row.revision_deadline
+    )
     return Draft(row, round_)
 
 

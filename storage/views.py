@@ -39,6 +39,13 @@ class PersonView:
             for g in self.grants
         )
 
+    def sits_on(self, round_id: int, village_kode: str) -> bool:
+        """On that village's committee in that round: a removal from one village leaves others."""
+        return any(
+            g.role == Role.PAKEM and g.round_id == round_id and g.village_kode == village_kode
+            for g in self.grants
+        )
+
     def pakem_of(self, round_id: int) -> str | None:
         """The village whose committee this person sits on in that round, if any."""
         for g in self.grants:

@@ -75,12 +75,14 @@ def test_the_window_runs_from_the_announcement_to_its_end() -> None:
 def test_revision_is_editable_until_its_own_deadline() -> None:
     pakem = someone(Grant(Role.PAKEM, 1, "33.24.01.2001", 1))
     round_ = a_round()  # submission deadline passed three days ago
-    policy.require_can_edit(pakem, 7, "revision", round_, NOW, NOW + timedelta(hours=1))
+    policy.require_can_edit(
+        pakem, 7, "33.24.01.2001", "revision", round_, NOW, NOW + timedelta(hours=1)
+    )
     with pytest.raises(Locked) as caught:
-        policy.require_can_edit(pakem, 7, "revision", round_, NOW, NOW)
+        policy.require_can_edit(pakem, 7, "33.24.01.2001", "revision", round_, NOW, NOW)
     assert caught.value.code == "revision_over"
     with pytest.raises(Locked):
-        policy.require_can_edit(pakem, 7, "candidate", round_, NOW)
+        policy.require_can_edit(pakem, 7, "33.24.01.2001", "candidate", round_, NOW)
 
 
 def test_only_the_districts_admin_unmasks() -> None:

@@ -73,15 +73,26 @@ def test_only_pakem_of_the_round_may_start() -> None:
 
 def test_editing_needs_the_author_a_draft_and_an_open_window() -> None:
     me = someone(PAKEM)
-    policy.require_can_edit(me, me.id, "draft", a_round(), NOW)
+    policy.require_can_edit(me, me.id, BLUMAH, "draft", a_round(), NOW)
     with pytest.raises(NotAllowed):
-        policy.require_can_edit(me, 99, "draft", a_round(), NOW)
+        policy.require_can_edit(me, 99, BLUMAH, "draft", a_round(), NOW)
     with pytest.raises(Locked) as locked:
-        policy.require_can_edit(me, me.id, "submitted", a_round(), NOW)
+        policy.require_can_edit(me, me.id, BLUMAH, "submitted", a_round(), NOW)
     assert locked.value.code == "submitted"
     with pytest.raises(Locked) as late:
-        policy.require_can_edit(me, me.id, "draft", a_round(deadline_days=0), NOW)
+        policy.require_can_edit(me, me.id, BLUMAH, "draft", a_round(deadline_days=0), NOW)
     assert late.value.code == "deadline"
+
+
+def test_editing_needs_a_seat_on_that_villages_committee() -> None:
+    """Removed from one village's committee, an author keeps no right over its drafts, even
+    while sitting on another village's committee in the same round."""
+    elsewhere = someone(Grant(Role.PAKEM, 1, "33.24.01.2002", 1))
+    with pytest.raises(NotAllowed) as caught:
+        policy.require_can_edit(elsewhere, elsewhere.id, BLUMAH, "draft", a_round(), NOW)
+    assert caught.value.code == "not_pakem"
+    both = someone(Grant(Role.PAKEM, 1, "33.24.01.2002", 1), PAKEM)
+    policy.require_can_edit(both, both.id, BLUMAH, "draft", a_round(), NOW)
 
 
 def view(**kw) -> ProposalView:
