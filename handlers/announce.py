@@ -305,11 +305,10 @@ def router() -> Router:
 
     async def village_search(message: Message, session: AsyncSession, view: BroadcastView) -> None:
         try:
-            found = await follows.search(session, message.text or "")
+            found = await follows.search(session, message.text or "", district_id=view.district_id)
         except DomainError:
             await message.answer(_("Please type at least 3 letters of the village name."))
             return
-        found = [v for v in found if v.district_id == view.district_id]
         if not found:
             await message.answer(
                 _(

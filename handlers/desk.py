@@ -739,11 +739,7 @@ def router() -> Router:
         now: datetime,
     ) -> None:
         district_id = int((await state.get_data())["district"])
-        found = [
-            v
-            for v in await follows.search(session, message.text or "")
-            if v.district_id == district_id
-        ]
+        found = await follows.search(session, message.text or "", district_id=district_id)
         if not found:
             await message.answer(
                 _("No village of that name in your district. Try again, or /cancel.")
