@@ -208,6 +208,7 @@ class Workers:
     async def run(self) -> None:
         await self._release(older_than=None if self.only_worker else self._lease_cutoff())
         last_release = time.monotonic()
+        keeper = asyncio.create_task(self._keep_claims())
         try:
             while not self._stopping.is_set():
                 await self.slots.acquire()
@@ -220,12 +221,27 @@ class Workers:
                 self.slots.release()
                 if not self.only_worker and time.monotonic() - last_release > self._lease_check():
                     last_release = time.monotonic()
-                    await self._release(older_than=self._lease_cutoff())
+                    await self._release(older_than=self._lease_cutoff(), not_of=self.name)
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
         finally:
             await self._drain()
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_claims(self) -> None:
+        """Renew this worker's claims well within the lease, while it lives."""
+        while True:
+            await asyncio.sleep(self._lease_check() / 2)
+            if not self._tasks:
+                continue
+            try:
+                async with self.sessions() as session, session.begin():
+                    await store.renew(session, self.name, self.wall())
+            except Exception:
+                log.exception("renewing inbox claims failed")
 
     async def _drain(self) -> None:
         """Let the updates in hand finish; what does not in time is rolled back and released."""

@@ -259,16 +259,34 @@ async def retry_later(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def renew(session: AsyncSession, worker: str, now: datetime) -> int:
+    """A live worker keeps its claims: the lease runs from its last sign of life, not from
+    the claim, so a slow update is never taken over while its worker still handles it."""
+    result = await session.execute(
+        update(_t)
+        .where(_t.c.status == InboxStatus.HANDLING.value, _t.c.claimed_by == worker)
+        .values(claimed_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def release(
-    session: AsyncSession, *, older_than: datetime | None = None, worker: str | None = None
+    session: AsyncSession,
+    *,
+    older_than: datetime | None = None,
+    worker: str | None = None,
+    not_of: str | None = None,
 ) -> int:
     """Claims of a stopped worker go back to pending: all of them (the only worker, at start),
-    those older than the lease (a crashed worker elsewhere), or one worker's own (at stop)."""
+    those not renewed within the lease (a crashed worker elsewhere; never `not_of`'s own), or
+    one worker's own (at stop)."""
     stmt = update(_t).where(_t.c.status == InboxStatus.HANDLING.value)
     if older_than is not None:
         stmt = stmt.where(_t.c.claimed_at < older_than)
     if worker is not None:
         stmt = stmt.where(_t.c.claimed_by == worker)
+    if not_of is not None:
+        stmt = stmt.where(_t.c.claimed_by != not_of)
     result = await session.execute(
         stmt.values(status=InboxStatus.PENDING.value, claimed_by=None, claimed_at=None)
     )
