@@ -27,6 +27,7 @@ from typing import Any
 import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.dispatcher.event.bases import CancelHandler, SkipHandler
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiogram.utils.i18n import I18n
@@ -315,6 +316,9 @@ class Workers:
         except ClaimLost:
             log.warning("update %s was taken over by another worker", claimed.update_id)
             return
+        except (SkipHandler, CancelHandler):  # a kind of update aiogram does not know yet
+            await self._nothing_to_do(claimed)
+            return
         except Exception as exc:
             await self._failed_attempt(claimed, ticket.error or describe(exc), apologise=False)
             return
@@ -322,6 +326,10 @@ class Workers:
             self.handled += 1
         else:  # the error handler apologised; the work was rolled back
             await self._give_up(claimed, ticket.error or "handler failed")
+
+    async def _nothing_to_do(self, claimed: store.ClaimedUpdate) -> None:
+        async with self.sessions() as session, session.begin():
+            await store.finish(session, claimed.update_id, claimed.chat_id, self.name, self.wall())
 
     async def _failed_attempt(
         self, claimed: store.ClaimedUpdate, error: str, *, apologise: bool

@@ -488,3 +488,17 @@ def test_the_slow_down_text_is_translated() -> None:
     i18n = build_i18n()
     assert SLOW_ID in i18n.gettext(SLOW_DOWN, locale="id")
     assert i18n.gettext(SLOW_DOWN, locale="en") == SLOW_DOWN
+
+
+async def test_an_update_of_a_kind_not_known_yet_is_done_without_apology(
+    bot, person, emulator, sessions
+):
+    await bot()
+    ana = person("Ana", "id")
+    future = await emulator.inject(
+        {"future_kind": {"chat": {"id": ana.id}, "from": ana.user.as_dict()}}
+    )
+    await ana.send("/start")
+    row = await inbox_row(sessions, future)
+    assert (row.status, row.attempts, row.chat_id, row.kind) == ("done", 1, ana.id, "future_kind")
+    assert len(ana.chat) >= 1 and not any(APOLOGY_ID in m.text for m in ana.chat)
