@@ -421,9 +421,9 @@ async def test_an_undecodable_update_is_set_aside_and_the_others_go_on(
     assert out.returncode == 1 and "999999" in out.stderr
 
 
-def cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(db_url: str, *args: str, locale: str = "en") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "DEFAULT_LOCALE"))}
-    env.update(DATABASE_URL=db_url, PYTHONPATH=str(ROOT), DEFAULT_LOCALE="en")
+    env.update(DATABASE_URL=db_url, PYTHONPATH=str(ROOT), DEFAULT_LOCALE=locale)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=ROOT,
@@ -508,3 +508,17 @@ async def test_an_update_of_a_kind_not_known_yet_is_done_without_apology(
     row = await inbox_row(sessions, future)
     assert (row.status, row.attempts, row.chat_id, row.kind) == ("done", 1, ana.id, "future_kind")
     assert len(ana.chat) >= 1 and not any(APOLOGY_ID in m.text for m in ana.chat)
+
+
+def test_inbox_commands_explain_themselves_in_the_operators_language(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    out = cli(url, "inbox", locale="id")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "Kotak masuk kosong.",
+        "Tidak ada pembaruan yang disisihkan karena gagal.",
+    ]
+    out = cli(url, "inbox", "--help", locale="id")
+    assert out.returncode == 0 and "coba lagi pembaruan yang gagal" in out.stdout
+    out = cli(url, "inbox", "retry", "--help", locale="en")
+    assert out.returncode == 0 and "as `paket-bot inbox` shows it" in out.stdout
