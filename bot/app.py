@@ -129,6 +129,7 @@ class App:
     i18n: I18n | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _stop_asked: bool = False
 
     async def prepare(self) -> None:
         self.settings.require_token()
@@ -175,7 +176,8 @@ class App:
             self._handle_signals()
         self._ready.set()
         try:
-            await self.poller.run()
+            if not self._stop_asked:
+                await self.poller.run()
         finally:
             await self.close()
 
@@ -242,6 +244,7 @@ class App:
 
     async def stop(self) -> None:
         """Stop polling and the workers; `run_polling` then closes everything and returns."""
+        self._stop_asked = True
         if self.poller is not None:
             self.poller.stop()
         if self.workers is not None:
