@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,12 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import commands, reminders
 from bot.config import Settings
 from bot.i18n import N_, build_i18n
+from bot.inbox import KEEP_DAYS
 from bot.middlewares import PersonI18nMiddleware, SessionMiddleware
 from bot.sender import Sender
-from bot.telegram import UnchangedEditIsDone, WaitOutFloodLimits
+from bot.telegram import HarmlessRefusals, WaitOutFloodLimits
+from bot.workers import Poller, Workers
 from handlers import build_root_router, describe
 from handlers.outbound import OutboundRenderer
-from storage import migrate, queries
+from storage import inbox, migrate, queries
 from storage.db import check_database, create_engine, is_sqlite, session_factory
 from storage.fsm import DatabaseStorage
 from storage.types import utcnow
@@ -45,7 +49,7 @@ def build_bot(settings: Settings, *, for_sender: bool = False) -> Bot:
     )
     if not for_sender:
         session.middleware(WaitOutFloodLimits())
-        session.middleware(UnchangedEditIsDone())
+        session.middleware(HarmlessRefusals())
     return Bot(
         token=settings.require_token(),
         session=session,
@@ -126,8 +130,12 @@ class App:
     sessions: async_sessionmaker[AsyncSession] | None = None
     sender: Sender | None = None
     scheduler: AsyncIOScheduler | None = None
+    workers: Workers | None = None
+    poller: Poller | None = None
+    i18n: I18n | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _stop_asked: bool = False
 
     async def prepare(self) -> None:
         self.settings.require_token()
@@ -139,6 +147,7 @@ class App:
         self.bot = build_bot(self.settings)
         self.dp = build_dispatcher(self.settings, sessions, i18n, self.clock)
         self.sessions = sessions
+        self.i18n = i18n
         self.sender = Sender(
             build_bot(self.settings, for_sender=True),
             sessions,
@@ -151,30 +160,56 @@ class App:
         me = await self.bot.me()
         async with sessions() as session, session.begin():
             await queries.put_setting(session, "bot_username", me.username or "")
-            await queries.forget_updates_before(session, self.clock() - timedelta(days=7))
+            await inbox.purge(session, utcnow() - timedelta(days=KEEP_DAYS))
         await register_commands(self.bot, i18n, self.settings.default_locale)
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
-        """Poll until stopped.
+        """Poll into the inbox and work it until stopped.
 
-        Updates are handled one after another, not as tasks: the offset that confirms an update
-        to Telegram is sent only after it was handled, so a crash re-delivers it instead of
-        losing what someone typed.
+        An update is confirmed to Telegram (the next offset) only after it is stored, and
+        marked done only in the transaction of its handling: a crash at any moment loses
+        nothing and applies nothing twice.
         """
         await self.prepare()
-        assert self.bot is not None and self.dp is not None
+        assert self.bot is not None
         await self.bot.delete_webhook(drop_pending_updates=False)
         self._start_background()
+        workers = self._start_workers()
+        self.poller = Poller(
+            self.settings, self._sessions(), on_stored=workers.nudge, tell=workers.tell_slow_down
+        )
+        if handle_signals:
+            self._handle_signals()
         self._ready.set()
         try:
-            await self.dp.start_polling(
-                self.bot,
-                handle_as_tasks=False,
-                handle_signals=handle_signals,
-                polling_timeout=self.settings.polling_timeout,
-            )
+            if not self._stop_asked:
+                await self.poller.run()
         finally:
             await self.close()
+
+    def _sessions(self) -> async_sessionmaker[AsyncSession]:
+        assert self.sessions is not None
+        return self.sessions
+
+    def _start_workers(self) -> Workers:
+        """Workers handle the inbox, whoever filled it (this poller, another's, a webhook)."""
+        assert self.bot is not None and self.dp is not None and self.i18n is not None
+        self.workers = Workers(
+            self.bot,
+            self.dp,
+            self._sessions(),
+            self.settings,
+            self.i18n,
+            only_worker=is_sqlite(self.settings.database_url),
+        )
+        self._background.append(asyncio.create_task(self.workers.run(), name="workers"))
+        return self.workers
+
+    def _handle_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(self.stop()))
 
     def _start_background(self) -> None:
         """The sender drains the outbox; the scheduler ticks the reminders (the DB decides)."""
@@ -214,13 +249,16 @@ class App:
         await self._ready.wait()
 
     async def stop(self) -> None:
-        if self.dp is not None:
-            try:
-                await self.dp.stop_polling()
-            except RuntimeError:
-                pass
+        """Stop polling and the workers; `run_polling` then closes everything and returns."""
+        self._stop_asked = True
+        if self.poller is not None:
+            self.poller.stop()
+        if self.workers is not None:
+            self.workers.stop()
 
     async def close(self) -> None:
+        if self.workers is not None:
+            self.workers.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.sender is not None:

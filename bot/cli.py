@@ -330,6 +330,41 @@ def cmd_revoke(settings: Settings, args: argparse.Namespace) -> int:
             "and it is in the audit log."
         ).format(name=done.full_name, role=done.role.value, n=done.grants)
     )
+
+
+def cmd_inbox(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import inbox
+
+    async def work(session: AsyncSession) -> Any:
+        return await inbox.depth(session), await inbox.failed(session)
+
+    depth, failed = asyncio.run(_with_session(settings, work))
+    counts = ", ".join(f"{status} {n}" for status, n in sorted(depth.by_status.items()))
+    print(
+        _("Updates in the inbox: {counts}.").format(counts=counts)
+        if counts
+        else _("The inbox is empty.")
+    )
+    if depth.oldest_pending is not None:
+        age = int((utcnow() - depth.oldest_pending).total_seconds())
+        print(_("The oldest update not yet handled came {seconds} s ago.").format(seconds=age))
+    if not failed:
+        print(_("No update is set aside as failed."))
+        return 0
+    print(_("Set aside as failed (try one again with `paket-bot inbox retry ID`):"))
+    for row in failed:
+        print(f"{row.update_id}\t{row.chat_id}\t{row.kind}\t{row.attempts}\t{row.error or ''}")
+    return 0
+
+
+def cmd_inbox_retry(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import inbox
+
+    if not asyncio.run(
+        _with_session(settings, lambda session: inbox.retry(session, args.id, utcnow()))
+    ):
+        raise CliError(_("There is no failed update {id} in the inbox.").format(id=args.id))
+    print(_("Update {id} is pending again; the running bot handles it shortly.").format(id=args.id))
     return 0
 
 
@@ -397,6 +432,19 @@ def build_parser() -> argparse.ArgumentParser:
     rev.add_argument("--district", help=_("district code, needed only with several districts"))
     rev.add_argument("--reason", required=True, help=_("why; the person reads it"))
     rev.set_defaults(func=cmd_revoke)
+    ibx = sub.add_parser(
+        "inbox",
+        help=_("updates waiting to be handled, and failed ones"),
+        description=_(
+            "Without ACTION: how many updates wait in each status, how long the oldest has "
+            "waited, and the updates set aside as failed."
+        ),
+    )
+    ibx.set_defaults(func=cmd_inbox)
+    ibx_sub = ibx.add_subparsers(dest="inbox_command", metavar="ACTION")
+    rty = ibx_sub.add_parser("retry", help=_("try a failed update again"))
+    rty.add_argument("id", type=int, help=_("the update's number, as `paket-bot inbox` shows it"))
+    rty.set_defaults(func=cmd_inbox_retry)
     return parser
 
 

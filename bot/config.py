@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     quiet_hours: str = "21-06"
     reminder_offsets: str = "7d,3d,1d,3h"
     reminder_every: float = Field(default=60, gt=0)
+    # The update inbox: updates handled at once per process (default: 4 on PostgreSQL, 2 on
+    # SQLite), unhandled updates one chat may queue, tries before an update is set aside, and
+    # seconds after which another process takes over a crashed worker's update.
+    workers: int | None = Field(default=None, ge=1, le=64)
+    inbox_backlog: int = Field(default=20, ge=1, le=10_000)
+    inbox_attempts: int = Field(default=3, ge=1, le=20)
+    inbox_lease: float = Field(default=120, ge=1)
 
     @field_validator("default_locale")
     @classmethod
@@ -94,6 +101,15 @@ class Settings(BaseSettings):
         except Invalid:
             raise ValueError("REMINDER_OFFSETS looks like 7d,3d,1d,3h") from None
         return value
+
+    @property
+    def worker_count(self) -> int:
+        """SQLite has one writer, and a handler holds it from its first statement to its
+        commit, Telegram calls included: more handlers at once only queue for it. Two keep the
+        next update claimed and decoded while one commits. PostgreSQL serves four in parallel."""
+        if self.workers is not None:
+            return self.workers
+        return 2 if self.database_url.startswith("sqlite") else 4
 
     @property
     def zone(self) -> ZoneInfo:

@@ -8,14 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18nMiddleware
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.inbox import Ticket, describe
 from bot.people import ensure_person
-from storage import queries
+from storage import inbox, queries
 from storage.db import current_session
+from storage.types import utcnow
 from storage.views import PersonView
 
 log = logging.getLogger(__name__)
@@ -23,8 +25,17 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+class ClaimLost(BaseException):
+    """The update's inbox claim ran out and another worker took it over: this attempt's work
+    is rolled back, so the update's effect is applied once, by the other worker."""
+
+
 class SessionMiddleware(BaseMiddleware):
-    """Outer middleware on `dp.update`: role filters and handlers both need the person."""
+    """Outer middleware on `dp.update`: role filters and handlers both need the person.
+
+    With an inbox ticket (from a worker), the inbox row is marked done in the update's own
+    transaction: a crash at any moment leaves the update either applied and done, or neither.
+    """
 
     def __init__(
         self,
@@ -39,25 +50,29 @@ class SessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         now = self.clock()
         data["now"] = now
+        ticket: Ticket | None = data.get("inbox_ticket")
         async with self.sessions() as session:
-            if isinstance(event, Update) and not await queries.first_delivery(
-                session, event.update_id, now
-            ):
-                log.info("update %s was handled before a restart; skipped", event.update_id)
-                return None
             token = current_session.set(session)
             data["session"] = session
-            user: User | None = data.get("event_from_user")
-            if user is not None and not user.is_bot:
-                data["person"] = await self._person(session, user, now)
             try:
+                user: User | None = data.get("event_from_user")
+                if user is not None and not user.is_bot:
+                    data["person"] = await self._person(session, user, now)
                 result = await handler(event, data)
-            except BaseException:
+                if ticket is not None and not await inbox.finish(
+                    session, ticket.update_id, ticket.chat_id, ticket.worker, utcnow()
+                ):
+                    raise ClaimLost(ticket.update_id)
+            except BaseException as exc:
                 await session.rollback()
+                if ticket is not None:
+                    ticket.error = describe(exc)
                 raise
             finally:
                 current_session.reset(token)
             await session.commit()
+            if ticket is not None:
+                ticket.done = True
             return result
 
     async def _person(self, session: AsyncSession, user: User, now: datetime) -> PersonView:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, MetaData, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -303,15 +303,39 @@ class FsmRecord(SQLModel, table=True):
     data: str = Field(default="{}", sa_column=Column(Text, nullable=False))
 
 
-class HandledUpdate(SQLModel, table=True):
-    """Telegram update ids already handled, written in the update's own transaction.
+class Inbox(SQLModel, table=True):
+    """Every update from Telegram, stored raw before it is confirmed, then handled from here.
 
-    Telegram delivers an update again when the bot stopped before confirming it; this row makes
-    the second delivery a no-op instead of applying the same answer to the next question.
+    `chat_id` is the update's lane: a chat's updates are handled one at a time, in `update_id`
+    order (NULL: an update with neither chat nor user, a lane of its own). `due_at` is the
+    update's place in the fair queue: when it became its chat's next update, or when its retry
+    is due. The partial unique index lets no chat be handled by two workers at once.
     """
 
+    __table_args__ = (
+        Index("ix_inbox_status_due", "status", "due_at"),
+        Index("ix_inbox_chat_status", "chat_id", "status", "update_id"),
+        Index(
+            "uq_inbox_chat_handling",
+            "chat_id",
+            unique=True,
+            sqlite_where=text("status = 'handling'"),
+            postgresql_where=text("status = 'handling'"),
+        ),
+    )
+
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    handled_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    kind: str = Field(default="", max_length=32)
+    raw: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=512)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    due_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    claimed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    claimed_by: str | None = Field(default=None, max_length=64)
+    handled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
 
 
 class Broadcast(SQLModel, table=True):
@@ -395,7 +419,7 @@ __all__ = [
     "Evidence",
     "Follow",
     "FsmRecord",
-    "HandledUpdate",
+    "Inbox",
     "Invite",
     "Objection",
     "ObjectionCounter",

@@ -16,7 +16,6 @@ from storage.models import (
     BudgetLine,
     District,
     Follow,
-    HandledUpdate,
     Invite,
     ObjectionCounter,
     Person,
@@ -479,20 +478,6 @@ async def count_submitted(session: AsyncSession, round_id: int) -> int:
         .where(Proposal.round_id == round_id, Proposal.status != "draft")
     )
     return int(result.scalar_one())
-
-
-# -- updates ----------------------------------------------------------------------------------
-
-
-async def first_delivery(session: AsyncSession, update_id: int, now: datetime) -> bool:
-    """Record an update id; False when it was recorded (and so handled) before."""
-    statement = _insert(session, HandledUpdate).values(update_id=update_id, handled_at=now)
-    result = await session.execute(statement.on_conflict_do_nothing())
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-async def forget_updates_before(session: AsyncSession, moment: datetime) -> None:
-    await session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < moment))
 
 
 # -- settings ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from bot.config import Settings
 from storage import migrate
 from storage.db import create_engine, session_factory
 from tests.emulator.server import Emulator
+from tests.inbox_helpers import settle_inbox
 from tests.people import Person
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -110,6 +111,7 @@ async def bot(
 ) -> AsyncIterator[Callable[[], Running]]:
     """Start (and restart) the real application; stopped at the end of the test."""
     running: list[Running] = []
+    emulator.settlers.append(settle_inbox(session_factory(engine)))
 
     async def start() -> Running:
         app = App(settings, clock=clock)

@@ -15,7 +15,7 @@ import random
 import re
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -151,6 +151,11 @@ class Emulator:
         # Webhook mode (setWebhook): updates are POSTed to the bot instead of fetched.
         self.webhook: Webhook | None = None
         self._webhook_task: asyncio.Task[None] | None = None
+        # Telegram refuses answerCallbackQuery this many seconds (of `clock`) after the press.
+        self.callback_ttl = 15.0
+        # Waits `idle()` also awaits: the bot confirms an update once it is stored, so whoever
+        # runs the bot says here when it has handled what it stored (see tests/conftest.py).
+        self.settlers: list[Callable[[], Awaitable[None]]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -669,7 +674,11 @@ class Emulator:
     async def api_answercallbackquery(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id", ""))
         query = self.callbacks.get(query_id)
-        if query is None or query.get("answered"):
+        if (
+            query is None
+            or query.get("answered")
+            or self.clock() - query["pressed"] > self.callback_ttl
+        ):
             raise ApiError(
                 400,
                 "Bad Request: query is too old and response timeout expired or query ID is invalid",
@@ -785,6 +794,17 @@ class Emulator:
         """A person taps a link or scans a QR code that leads to the bot."""
         return await self.user_message(user, text=self.start_text(url))
 
+    async def inject(self, content: dict[str, Any]) -> int:
+        """Put raw JSON in the getUpdates queue (say, a message lacking a field the bot needs)."""
+        async with self._cond:
+            update_id = self.next_update_id
+            self.next_update_id += 1
+            self.updates.append({"update_id": update_id, **content})
+            self.history[update_id] = self.updates[-1]
+            self.last_update_id = update_id
+            self._cond.notify_all()
+        return update_id
+
     async def redeliver(self, update_id: int) -> None:
         """Deliver an update again, as Telegram does when its confirmation never arrived."""
         async with self._cond:
@@ -799,7 +819,7 @@ class Emulator:
 
     async def press(self, user: SimUser, message: ChatMessage, data: str) -> str:
         query_id = str(next(self.callback_ids))
-        self.callbacks[query_id] = {"user_id": user.id, "answered": False}
+        self.callbacks[query_id] = {"user_id": user.id, "answered": False, "pressed": self.clock()}
         payload = {
             "id": query_id,
             "from": user.as_dict(),
@@ -873,13 +893,15 @@ class Emulator:
     async def idle(self, within: float = 15.0) -> None:
         """Wait until the bot has handled every update pushed so far.
 
-        The bot confirms an update (getUpdates with a higher offset) only after handling it,
-        so this is exact, not a guess based on quiet time.
+        The bot confirms an update (getUpdates with a higher offset) once it stored it; the
+        settlers then wait until it handled what it stored. Exact, not a guess from quiet time.
         """
 
         async def done() -> None:
             async with self._cond:
                 # Updates leave the queue only when a later getUpdates confirms them.
                 await self._cond.wait_for(lambda: not self.updates and self.polls_waiting > 0)
+            for settled in self.settlers:
+                await settled()
 
         await asyncio.wait_for(done(), within)
