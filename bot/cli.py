@@ -330,6 +330,7 @@ def cmd_revoke(settings: Settings, args: argparse.Namespace) -> int:
             "and it is in the audit log."
         ).format(name=done.full_name, role=done.role.value, n=done.grants)
     )
+    return 0
 
 
 def cmd_inbox(settings: Settings, args: argparse.Namespace) -> int:
