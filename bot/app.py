@@ -18,6 +18,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
+from aiohttp import web as aioweb
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -25,14 +26,32 @@ from bot import commands, reminders
 from bot.config import Settings
 from bot.i18n import N_, build_i18n
 from bot.inbox import KEEP_DAYS
+from bot.leader import PollingLeader, lead
 from bot.middlewares import PersonI18nMiddleware, SessionMiddleware
 from bot.sender import Sender
+from bot.startup import reach_telegram
 from bot.telegram import HarmlessRefusals, WaitOutFloodLimits
-from bot.workers import Poller, Workers
+from bot.web import (
+    InboxState,
+    build_web_app,
+    queue_depths,
+    start_web,
+    stop_web,
+    webhook_path_of,
+    webhook_secret,
+)
+from bot.workers import Intake, Poller, Workers
 from handlers import build_root_router, describe
 from handlers.outbound import OutboundRenderer
 from storage import inbox, migrate, queries
-from storage.db import check_database, create_engine, is_sqlite, session_factory
+from storage.db import (
+    READ_ONLY_OPTION,
+    check_database,
+    create_engine,
+    is_sqlite,
+    ping,
+    session_factory,
+)
 from storage.fsm import DatabaseStorage
 from storage.types import utcnow
 
@@ -132,12 +151,23 @@ class App:
     scheduler: AsyncIOScheduler | None = None
     workers: Workers | None = None
     poller: Poller | None = None
+    intake: Intake | None = None
+    web: aioweb.AppRunner | None = None
     i18n: I18n | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _stop_asked: bool = False
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def prepare(self) -> None:
+        """Everything before the first update; a failure half-way closes what was opened."""
+        try:
+            await self._prepare()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _prepare(self) -> None:
         self.settings.require_token()
         self.engine = create_engine(self.settings.database_url)
         await check_database(self.engine, self.settings.database_url)
@@ -157,35 +187,93 @@ class App:
             clock=self.clock,
         )
         log.info("routers:\n%s", "\n".join(describe(self.dp)))
-        me = await self.bot.me()
+        # Telegram away at start-up is an outage, not a defect: one line, then try again.
+        me = await reach_telegram(self.bot.me, log.warning, locale=self.settings.default_locale)
         async with sessions() as session, session.begin():
             await queries.put_setting(session, "bot_username", me.username or "")
             await inbox.purge(session, utcnow() - timedelta(days=KEEP_DAYS))
         await register_commands(self.bot, i18n, self.settings.default_locale)
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
-        """Poll into the inbox and work it until stopped.
+        """Fill the inbox (long polling, or the webhook when WEBHOOK_URL is set) and work it
+        until stopped.
 
-        An update is confirmed to Telegram (the next offset) only after it is stored, and
-        marked done only in the transaction of its handling: a crash at any moment loses
-        nothing and applies nothing twice.
+        An update is confirmed to Telegram (the next offset, or the webhook's 200) only after it
+        is stored, and marked done only in the transaction of its handling: a crash at any moment
+        loses nothing and applies nothing twice. On PostgreSQL every instance works the inbox and
+        the outbox, and exactly one polls, elected by an advisory lock.
         """
         await self.prepare()
-        assert self.bot is not None
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        self._start_background()
-        workers = self._start_workers()
-        self.poller = Poller(
-            self.settings, self._sessions(), on_stored=workers.nudge, tell=workers.tell_slow_down
-        )
-        if handle_signals:
-            self._handle_signals()
-        self._ready.set()
         try:
+            assert self.bot is not None and self.dp is not None
+            self._start_background()
+            workers = self._start_workers()
+            self.intake = Intake(
+                self.settings,
+                self._sessions(),
+                on_stored=workers.nudge,
+                tell=workers.tell_slow_down,
+            )
+            webhook = self.settings.webhook_url
+            secret = await self._webhook_secret() if webhook else None
+            await self._start_web(secret)
+            if webhook and secret:
+                await self.bot.set_webhook(
+                    webhook,
+                    secret_token=secret,
+                    allowed_updates=self.dp.resolve_used_update_types(),
+                    drop_pending_updates=False,
+                )
+            else:
+                await self.bot.delete_webhook(drop_pending_updates=False)
+                self.poller = Poller(self.settings, self.intake)
+            if handle_signals:
+                self._handle_signals()
+            self._ready.set()
             if not self._stop_asked:
-                await self.poller.run()
+                await self._fill_inbox()
         finally:
             await self.close()
+
+    async def _fill_inbox(self) -> None:
+        if self.poller is None:  # webhook mode: the web server stores what Telegram posts
+            await self._stopping.wait()
+        elif is_sqlite(self.settings.database_url):
+            await self.poller.run()
+        else:
+            await lead(PollingLeader(self.settings.database_url), self.poller.run)
+
+    async def _webhook_secret(self) -> str:
+        async with self._sessions()() as session, session.begin():
+            return await webhook_secret(session, self.settings.webhook_secret)
+
+    async def _start_web(self, secret: str | None) -> None:
+        """/healthz and /metrics always (on 127.0.0.1 by default); the webhook in webhook mode."""
+        assert self.engine is not None and self.intake is not None
+        engine, sessions = self.engine, self._sessions()
+
+        async def inbox_state() -> InboxState:
+            async with sessions() as session:
+                await session.connection(execution_options={READ_ONLY_OPTION: True})
+                found = await inbox.depth(session)
+            pending = sum(found.by_status.get(s, 0) for s in inbox.UNHANDLED)
+            oldest = found.oldest_pending
+            age = (utcnow() - oldest).total_seconds() if oldest is not None else None
+            return InboxState(pending, age)
+
+        async def inbox_depth(session: AsyncSession) -> int:
+            found = await inbox.depth(session)
+            return sum(found.by_status.get(s, 0) for s in inbox.UNHANDLED)
+
+        app = build_web_app(
+            database=lambda: ping(engine),
+            inbox=inbox_state,
+            depths=queue_depths(sessions, inbox_depth),
+            store=self.intake.store if secret else None,
+            secret=secret,
+            webhook_path=webhook_path_of(self.settings.webhook_url or "/telegram"),
+        )
+        self.web = await start_web(app, self.settings.web_host, self.settings.web_port)
 
     def _sessions(self) -> async_sessionmaker[AsyncSession]:
         assert self.sessions is not None
@@ -251,12 +339,17 @@ class App:
     async def stop(self) -> None:
         """Stop polling and the workers; `run_polling` then closes everything and returns."""
         self._stop_asked = True
+        self._stopping.set()
         if self.poller is not None:
             self.poller.stop()
         if self.workers is not None:
             self.workers.stop()
 
     async def close(self) -> None:
+        if self.web is not None:
+            # First: no new webhook request is accepted while the rest shuts down.
+            await stop_web(self.web)
+            self.web = None
         if self.workers is not None:
             self.workers.stop()
         if self.scheduler is not None and self.scheduler.running:

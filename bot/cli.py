@@ -141,13 +141,27 @@ async def _district(session: AsyncSession, kode: str | None) -> DistrictView:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.leader import SingleInstanceLock, sqlite_file
+
+    if args.webhook:
+        settings = settings.model_copy(update={"webhook_url": args.webhook})
     settings.require_token()
     # Refuse a bad database before the slow import of the Telegram runtime.
     asyncio.run(_with_session(settings, lambda s: _noop()))
+    database_file = sqlite_file(settings.database_url)
+    # One process per SQLite file: a second one would poll against the first (409) and share
+    # its single writer lock. PostgreSQL instances elect their one poller instead.
+    lock = SingleInstanceLock(database_file) if database_file is not None else None
+    if lock is not None:
+        lock.acquire()
     from bot.app import App
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(App(settings).run_polling())
+    try:
+        asyncio.run(App(settings).run_polling())
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 
@@ -379,7 +393,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help=_("run the bot (long polling)"))
+    run = sub.add_parser(
+        "run", help=_("run the bot (long polling, or a webhook with WEBHOOK_URL or --webhook)")
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help=_("the public HTTPS address Telegram posts updates to (else long polling)"),
+    )
     run.set_defaults(func=cmd_run)
 
     db = sub.add_parser("db", help=_("database schema"))

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     inbox_backlog: int = Field(default=20, ge=1, le=10_000)
     inbox_attempts: int = Field(default=3, ge=1, le=20)
     inbox_lease: float = Field(default=120, ge=1)
+    # Webhook mode (else long polling) and the web server of /healthz, /metrics and the webhook;
+    # port 0 takes any free port (tests).
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
 
     @field_validator("default_locale")
     @classmethod

@@ -32,7 +32,7 @@ from aiohttp import ClientError
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import announcements
+from bot import announcements, metrics
 from bot.config import Settings
 from storage import delivery
 from storage.types import utcnow
@@ -236,15 +236,18 @@ class Sender:
                 for message in messages[done:]:
                     message_id = await self._send(row.chat_id, message)
                     done += 1
+                    metrics.message_sent()
                 self.sent += 1
                 return Outcome(row.id, "sent", message_id=message_id)
             except TelegramRetryAfter as exc:
                 floods += 1
+                metrics.send_throttled()
                 self._pause(exc.retry_after)
                 if floods >= MAX_FLOOD_RETRIES:
                     self._keep_parts(row, before, done)
                     return self._retry(row, f"429 x{floods}", counted=False)
             except TelegramForbiddenError as exc:
+                metrics.person_blocked()
                 return Outcome(row.id, "blocked", error=exc.message[:256], person_id=row.person_id)
             except TelegramBadRequest as exc:
                 return Outcome(row.id, "failed", error=exc.message[:256])

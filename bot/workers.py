@@ -33,6 +33,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.config import Settings
 from bot.i18n import normalize_locale
 from bot.inbox import SLOW_DOWN, Ticket, describe, retry_delay, sender_of, store_updates
@@ -65,8 +66,9 @@ async def locale_of(
     return normalize_locale(code, default)
 
 
-class Poller:
-    """Long polling into the inbox: fetch, store, and only then confirm (the next offset)."""
+class Intake:
+    """The one way updates enter the inbox, from the poller or from the webhook: store them in
+    one transaction, then count them, tell a flooding chat to slow down, and wake the workers."""
 
     def __init__(
         self,
@@ -82,13 +84,46 @@ class Poller:
         self.on_stored = on_stored
         self.tell = tell
         self.wall = wall
+        self.received = 0
+        self.dropped = 0
+
+    async def store(self, updates: list[dict[str, Any]]) -> int:
+        """Store once; raises when the database refused, so the caller does not confirm."""
+        async with self.sessions() as session, session.begin():
+            stored = await store_updates(session, updates, self.wall(), self.settings.inbox_backlog)
+        self.received += stored.new
+        metrics.updates_received(stored.new)
+        if stored.dropped:
+            dropped = sum(stored.dropped.values())
+            self.dropped += dropped
+            metrics.updates_dropped(dropped)
+            log.warning("backlog full, updates dropped per chat: %s", stored.dropped)
+        for chat_id, update in stored.tell:
+            self.tell(chat_id, update)
+        if stored.new:
+            self.on_stored()
+        return stored.new
+
+
+class Poller:
+    """Long polling into the inbox: fetch, store, and only then confirm (the next offset)."""
+
+    def __init__(self, settings: Settings, intake: Intake) -> None:
+        self.settings = settings
+        self.intake = intake
         self.url = TelegramAPIServer.from_base(settings.telegram_api_url).api_url(
             settings.require_token(), "getUpdates"
         )
         self.offset = 0
-        self.received = 0
-        self.dropped = 0
         self._stopping = asyncio.Event()
+
+    @property
+    def received(self) -> int:
+        return self.intake.received
+
+    @property
+    def dropped(self) -> int:
+        return self.intake.dropped
 
     def stop(self) -> None:
         self._stopping.set()
@@ -147,24 +182,13 @@ class Poller:
         delay = 0.5
         while True:
             try:
-                async with self.sessions() as session, session.begin():
-                    stored = await store_updates(
-                        session, updates, self.wall(), self.settings.inbox_backlog
-                    )
+                await self.intake.store(updates)
                 break
             except Exception:
                 log.exception("storing %s updates failed; trying again", len(updates))
                 await asyncio.sleep(delay)
                 delay = min(10.0, delay * 2)
         self.offset = max(int(u["update_id"]) for u in updates) + 1
-        self.received += stored.new
-        if stored.dropped:
-            self.dropped += sum(stored.dropped.values())
-            log.warning("backlog full, updates dropped per chat: %s", stored.dropped)
-        for chat_id, update in stored.tell:
-            self.tell(chat_id, update)
-        if stored.new:
-            self.on_stored()
 
 
 class Workers:
@@ -308,6 +332,7 @@ class Workers:
             await self._failed_attempt(claimed, describe(exc), apologise=True)
             return
         ticket = Ticket(claimed.update_id, claimed.chat_id, self.name, claimed.attempts, attempts)
+        started = time.monotonic()
         try:
             await self.dp.feed_update(self.bot, update, inbox_ticket=ticket)
         except LaneMustWait as wait:
@@ -324,6 +349,7 @@ class Workers:
             return
         if ticket.done:
             self.handled += 1
+            metrics.update_handled(time.monotonic() - started)
         else:  # the error handler apologised; the work was rolled back
             await self._give_up(claimed, ticket.error or "handler failed")
 
@@ -354,6 +380,7 @@ class Workers:
 
     async def _give_up(self, claimed: store.ClaimedUpdate, error: str) -> None:
         self.failed += 1
+        metrics.update_failed()
         log.error("update %s set aside as failed: %s", claimed.update_id, error)
         async with self.sessions() as session, session.begin():
             await store.fail(

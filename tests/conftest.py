@@ -100,6 +100,7 @@ def settings(db_url: str, emulator: Emulator) -> Settings:
         database_url=db_url,
         telegram_api_url=emulator.base_url,
         polling_timeout=5,
+        web_port=0,
         redis_url=REDIS_URL if "postgresql" in db_url else None,
         _env_file=None,  # type: ignore[call-arg]
     )

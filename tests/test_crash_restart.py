@@ -36,6 +36,8 @@ async def start_process(
         # Another process takes over a dead worker's update after this (PostgreSQL; SQLite
         # releases every claim at start, being the only worker).
         INBOX_LEASE="2",
+        # Any free port: a restarted process must not wait for the old one's.
+        WEB_PORT="0",
         PYTHONPATH=str(ROOT),
     )
     if settings.redis_url:

@@ -899,8 +899,13 @@ class Emulator:
 
         async def done() -> None:
             async with self._cond:
-                # Updates leave the queue only when a later getUpdates confirms them.
-                await self._cond.wait_for(lambda: not self.updates and self.polls_waiting > 0)
+                # Updates leave the queue only when a later getUpdates confirms them, or, with a
+                # webhook, when the bot answered their POST with 2xx.
+                await self._cond.wait_for(
+                    lambda: (
+                        not self.updates and (self.webhook is not None or self.polls_waiting > 0)
+                    )
+                )
             for settled in self.settlers:
                 await settled()
 
