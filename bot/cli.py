@@ -98,15 +98,24 @@ def parse_deadline(text: str, zone: ZoneInfo) -> datetime:
     return moment
 
 
-async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+async def _with_session(
+    settings: Settings,
+    work: Callable[[AsyncSession], Awaitable[Any]],
+    *,
+    read_only: bool = False,
+) -> Any:
+    """One transaction for one command. A command that only reads (`people`, `inbox`) does not
+    take SQLite's write lock, so it answers at once while the bot is busy."""
     from storage import migrate
-    from storage.db import check_database, create_engine, session_factory
+    from storage.db import READ_ONLY_OPTION, check_database, create_engine, session_factory
 
     engine = create_engine(settings.database_url)
     try:
         await check_database(engine, settings.database_url)
-        await migrate.upgrade(engine)
+        await migrate.upgrade_if_needed(engine)
         async with session_factory(engine)() as session:
+            if read_only:
+                await session.connection(execution_options={READ_ONLY_OPTION: True})
             result = await work(session)
             await session.commit()
             return result
@@ -299,7 +308,7 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
     from storage import queries
 
-    people = asyncio.run(_with_session(settings, queries.all_people))
+    people = asyncio.run(_with_session(settings, queries.all_people, read_only=True))
     if not people:
         print(_("Nobody has written to the bot yet."))
         return 0
@@ -353,7 +362,7 @@ def cmd_inbox(settings: Settings, args: argparse.Namespace) -> int:
     async def work(session: AsyncSession) -> Any:
         return await inbox.depth(session), await inbox.failed(session)
 
-    depth, failed = asyncio.run(_with_session(settings, work))
+    depth, failed = asyncio.run(_with_session(settings, work, read_only=True))
     counts = ", ".join(f"{status} {n}" for status, n in sorted(depth.by_status.items()))
     print(
         _("Updates in the inbox: {counts}.").format(counts=counts)

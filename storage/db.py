@@ -72,6 +72,8 @@ async def check_database(engine: AsyncEngine, url: str) -> None:
 
     try:
         async with engine.connect() as conn:
+            # A look, not a write: an operator's command must not wait for a busy bot here.
+            await conn.execution_options(**{READ_ONLY_OPTION: True})
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # every driver has its own errors; the operator needs one line
         safe = make_url(url).render_as_string(hide_password=True)

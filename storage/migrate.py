@@ -55,10 +55,20 @@ async def revision(engine: AsyncEngine, message: str, rev_id: str | None = None)
 
 
 async def is_current(engine: AsyncEngine) -> bool:
+    """A read: on SQLite it must not take the write lock from a running bot."""
+    from storage.db import READ_ONLY_OPTION
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
     def _current(sync_conn: Any) -> str | None:
         return MigrationContext.configure(sync_conn).get_current_revision()
 
     async with engine.connect() as conn:
+        conn = await conn.execution_options(**{READ_ONLY_OPTION: True})
         return await conn.run_sync(_current) == head
+
+
+async def upgrade_if_needed(engine: AsyncEngine) -> None:
+    """The operator's commands run beside a running bot: look before taking the write lock."""
+    if not await is_current(engine):
+        await upgrade(engine)

@@ -238,3 +238,43 @@ async def test_unhandled_webhook_url_port_clash_is_one_line(settings: Settings) 
         with pytest.raises(ConfigError):
             await asyncio.wait_for(app.run_polling(handle_signals=False), 30)
         await until(lambda: app.web is None, within=5)
+
+
+async def test_the_operators_reads_answer_while_the_bot_holds_the_write_lock(
+    settings: Settings, bot, emulator, person, db_url
+) -> None:
+    """On SQLite the bot holds the one write lock from an update's first write to its commit.
+    While a reply of the bot is held back by Telegram (the lock held all that time), the
+    operator's `paket-bot people` and `paket-bot inbox` still answer at once."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's single writer lock")
+    await bot()
+    rina = person("Rina")
+    await rina.send("/start")
+    hold = emulator.hold_next("sendMessage")
+    await emulator.user_message(rina.user, text="/help")
+    await asyncio.wait_for(hold.arrived.wait(), 30)
+    try:
+        env = process_env(settings)
+        for command in (("people",), ("inbox",)):
+            started = asyncio.get_running_loop().time()
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                *command,
+                env=env,
+                cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(process.communicate(), 60)
+            assert process.returncode == 0, err.decode()
+            # Well under SQLite's busy timeout (10 s): it did not wait for the bot's lock.
+            assert asyncio.get_running_loop().time() - started < 9
+            if command == ("people",):
+                assert "Rina" in out.decode()
+    finally:
+        hold.release.set()
+    await emulator.idle()
+    assert rina.last.text
