@@ -489,7 +489,8 @@ def error_text(exc: DomainError) -> str:
         from handlers.review_text import proposal_status
 
         return _(
-            "Only a draft that was never submitted can be discarded. This proposal is {status}."
+            "Only a draft that was never submitted can be discarded. Status of this proposal: "
+            "{status}."
         ).format(status=proposal_status(str(p.get("status"))))
     if code == "not_pakem":
         return _(

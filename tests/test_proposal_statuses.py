@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select
 
 from bot import exports, proposals, reminders, review, rounds
 from bot.home import home
