@@ -736,11 +736,12 @@ async def discard(
     """
     row = await _discardable(session, person, proposal_id)
     if not await queries.discard_draft(session, proposal_id, now):
+        # Submitted or discarded meanwhile: refused as it now stands.
         await session.refresh(row)
         policy.require_can_discard(
             person, row.author_id, row.village_kode, row.status, row.round_id
         )
-        raise Stale(step=row.step)
+        raise NotFound()
     await session.refresh(row)
     audit.record(
         session,
