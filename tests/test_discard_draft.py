@@ -133,6 +133,25 @@ async def test_only_an_open_draft_can_be_discarded(sessions, clock, status) -> N
         assert not await queries.discard_draft(session, draft.id, clock())
 
 
+async def test_a_submission_that_got_there_first_wins(sessions, clock) -> None:
+    """The check passed on the row as loaded; the write finds it submitted meanwhile."""
+    round_view, ani, _budi, _sari = await committee(sessions, clock)
+    async with sessions() as session, session.begin():
+        draft = await proposals.start_draft(session, ani, round_view.id, clock())
+        assert (await session.get(Proposal, draft.id)).status == "draft"  # loaded as a draft
+        await session.execute(
+            update(Proposal)
+            .where(Proposal.id == draft.id)
+            .values(status="submitted")
+            .execution_options(synchronize_session=False)
+        )
+        with pytest.raises(Locked) as refused:
+            await proposals.discard(session, ani, draft.id, clock())
+        assert refused.value.code == "not_a_draft"
+        assert (await session.get(Proposal, draft.id)).status == "submitted"
+        assert await discards(session) == []
+
+
 async def test_a_draft_locked_by_the_deadline_can_still_be_discarded(sessions, clock) -> None:
     round_view, ani, _budi, _sari = await committee(sessions, clock)
     async with sessions() as session, session.begin():
@@ -328,4 +347,30 @@ async def test_the_review_step_offers_discard_and_cancel_keeps_the_draft(
         assert (row.status, row.number, row.submitted_at) == ("discarded", None, None)
         assert (await session.get(Proposal, revision)).status == "revision"
         assert len(await discards(session)) == 1
+    assert not emulator.refusals
+
+
+async def test_a_draft_past_the_deadline_is_read_and_can_still_be_discarded(
+    bot, person, sessions, clock, emulator
+) -> None:
+    district = await kendal(sessions, clock())
+    round_view = await round_(sessions, district, clock())
+    await bot()
+    john = person("John", "en")
+    await grant(john, sessions, district, Role.PAKEM, clock(), BLUMAH)
+    pid = await draft_at_review(
+        sessions, john.id, round_view.id, district.id, title="Paving the lane"
+    )
+    clock.advance(days=31)
+    await john.send("/drafts")
+    assert john.saw("draft, locked after the deadline")
+    await john.press("👁 Read: Paving the lane")
+    assert john.saw("✏️ Draft “Paving the lane”. If you no longer need it, you can discard it.")
+    await john.press("🗑 Discard draft")
+    await john.press("Yes")
+    assert john.saw("The draft “Paving the lane” is discarded.")
+    await john.send("/drafts")
+    assert john.saw("You have no drafts or proposals yet.")
+    async with sessions() as session:
+        assert (await session.get(Proposal, pid)).status == "discarded"
     assert not emulator.refusals
