@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import queries
+from storage.statuses import OPEN_DRAFT, PAST_DRAFT
 from storage.views import PersonView, Role, RoundView
 
 
@@ -60,8 +61,8 @@ async def home(session: AsyncSession, person: PersonView, now: datetime) -> Home
                 round_,
                 village,
                 kecamatan,
-                drafts=sum(1 for p in mine if p.status == "draft"),
-                submitted=sum(1 for p in mine if p.status != "draft"),
+                drafts=sum(1 for p in mine if p.status in OPEN_DRAFT),
+                submitted=sum(1 for p in mine if p.status in PAST_DRAFT),
             )
         )
     desks = []

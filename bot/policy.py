@@ -10,14 +10,17 @@ from datetime import datetime
 
 from bot.errors import Locked, NotAllowed
 from bot.money import PROPOSAL_CAP
+from storage.statuses import OPEN_DRAFT, ProposalStatus
 from storage.views import PersonView, ProposalView, Role, RoundView
 
-DRAFT = "draft"
-SUBMITTED = "submitted"  # waiting for review, or back in review after an upheld objection
-REVISION = "revision"
-REJECTED = "rejected"
-CANDIDATE = "candidate"
-WINNER = "winner"
+# Aliases of the proposal statuses, for the callers that name one.
+DRAFT = ProposalStatus.DRAFT
+DISCARDED = ProposalStatus.DISCARDED
+SUBMITTED = ProposalStatus.SUBMITTED  # waiting for review, or back in review after an objection
+REVISION = ProposalStatus.REVISION
+REJECTED = ProposalStatus.REJECTED
+CANDIDATE = ProposalStatus.CANDIDATE
+WINNER = ProposalStatus.WINNER
 DECISIONS = (REVISION, REJECTED, CANDIDATE)
 
 TITLE_MAX = 200
@@ -44,7 +47,12 @@ def require_can_start(person: PersonView, round_: RoundView, now: datetime) -> s
 
 
 def require_can_view(person: PersonView, proposal: ProposalView) -> None:
-    """Authors and their committee see a proposal; district POKJA and admins see all of theirs."""
+    """Authors and their committee see a proposal; district POKJA and admins see all of theirs.
+
+    A discarded draft is gone for everyone: only the database and the audit log keep it.
+    """
+    if proposal.status == DISCARDED:
+        raise Locked("discarded")
     if proposal.author_id == person.id:
         return
     if person.pakem_of(proposal.round.id) == proposal.village_kode:
@@ -68,6 +76,8 @@ def require_can_edit(
         raise NotAllowed("not_yours")
     if not person.sits_on(round_.id, village_kode):
         raise NotAllowed("not_pakem")
+    if status == DISCARDED:
+        raise Locked("discarded")
     if status == REVISION:
         # A revision asked by the POKJA runs to its own deadline, past the submission one.
         if revision_deadline is not None and now < revision_deadline:
@@ -77,6 +87,24 @@ def require_can_edit(
         raise Locked("submitted")
     if not round_.submission_open(now):
         raise Locked("deadline", deadline=round_.submission_deadline, zone=round_.timezone)
+
+
+def require_can_discard(
+    person: PersonView, author_id: int, village_kode: str, status: str, round_id: int
+) -> None:
+    """Only the author throws away a draft, and only while it is one: a submitted proposal is
+    the committee's record, and a revision is answered by resubmitting, not by vanishing.
+
+    The deadline does not matter: a draft nobody can finish any more may still be tidied away.
+    """
+    if author_id != person.id:
+        raise NotAllowed("not_yours")
+    if not person.sits_on(round_id, village_kode):
+        raise NotAllowed("not_pakem")
+    if status == DISCARDED:
+        raise Locked("discarded")
+    if status not in OPEN_DRAFT:
+        raise Locked("not_a_draft", status=status)
 
 
 def require_pokja(person: PersonView, district_id: int) -> None:

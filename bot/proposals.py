@@ -26,6 +26,7 @@ from bot.money import (
 from storage import queries
 from storage import roles as roles_store
 from storage.models import Attachment, BudgetLine, District, Person, Proposal
+from storage.statuses import OPEN_DRAFT, ProposalStatus
 from storage.views import PersonView, ProposalView, RoundView
 
 ACTIVITIES = (
@@ -690,7 +691,69 @@ async def my_proposals(session: AsyncSession, person: PersonView) -> list[Propos
 def is_locked(view: ProposalView, now: datetime) -> bool:
     if view.status == policy.REVISION:
         return view.revision_deadline is None or now >= view.revision_deadline
-    return view.status != policy.DRAFT or not view.round.submission_open(now)
+    return view.status not in OPEN_DRAFT or not view.round.submission_open(now)
 
 
-__all__ = ["Locked", "Step"]
+# -- discarding --------------------------------------------------------------------------------
+
+
+async def _discardable(session: AsyncSession, person: PersonView, proposal_id: int) -> Proposal:
+    row = await session.get(Proposal, proposal_id)
+    if row is None:
+        raise NotFound()
+    policy.require_can_discard(person, row.author_id, row.village_kode, row.status, row.round_id)
+    return row
+
+
+async def check_discard(
+    session: AsyncSession, person: PersonView, proposal_id: int
+) -> ProposalView:
+    """Whether this person may discard this draft, asked before the confirmation is shown, so
+    nobody confirms something that is then refused. Changes nothing."""
+    row = await _discardable(session, person, proposal_id)
+    return await queries.proposal_view(session, row)
+
+
+def offers_discard(person: PersonView, view: ProposalView) -> bool:
+    """Whether to show this person the discard button on this proposal."""
+    try:
+        policy.require_can_discard(
+            person, view.author_id, view.village_kode, view.status, view.round.id
+        )
+    except (NotAllowed, Locked):
+        return False
+    return True
+
+
+async def discard(
+    session: AsyncSession, person: PersonView, proposal_id: int, now: datetime
+) -> ProposalView:
+    """Throw away an unsubmitted draft for good: it leaves every list and count, and no longer
+    takes one of the person's places under MAX_OPEN_DRAFTS.
+
+    The row stays (status DISCARDED) for the audit log. The status changes only if it is still a
+    draft at the moment of writing, so a submit or a second discard that got there first wins.
+    """
+    row = await _discardable(session, person, proposal_id)
+    if not await queries.discard_draft(session, proposal_id, now):
+        # Submitted or discarded meanwhile: refused as it now stands.
+        await session.refresh(row)
+        policy.require_can_discard(
+            person, row.author_id, row.village_kode, row.status, row.round_id
+        )
+        raise NotFound()
+    await session.refresh(row)
+    audit.record(
+        session,
+        "proposal.discard",
+        at=now,
+        actor_id=person.id,
+        subject=f"proposal:{proposal_id}",
+        round=row.round_id,
+        village=row.village_kode,
+        title=row.title,
+    )
+    return await queries.proposal_view(session, row)
+
+
+__all__ = ["Locked", "ProposalStatus", "Step"]

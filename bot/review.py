@@ -22,6 +22,7 @@ from storage import review as store
 from storage import roles as roles_store
 from storage.models import ChecklistMark, Evidence, Person, Proposal, Verification
 from storage.review import QueueItem
+from storage.statuses import PAST_DRAFT
 from storage.views import PersonView, ProposalView, RoundView
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ async def load(
 ) -> Loaded:
     """A proposal the person may review; drafts are the committee's own until submitted."""
     row = await session.get(Proposal, proposal_id)
-    if row is None or row.status == policy.DRAFT:
+    if row is None or row.status not in PAST_DRAFT:
         raise NotFound()
     round_ = await queries.round_by_id(session, row.round_id)
     assert round_ is not None

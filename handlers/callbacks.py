@@ -52,7 +52,7 @@ class RoundCb(CallbackData, prefix="r"):
     round_id: Int
 
 
-DRAFT_ACTIONS = frozenset("ovasbEXexDgSkqACMw")
+DRAFT_ACTIONS = frozenset("ovasbEXexDgSkqACMwtyn")
 
 
 class DraftCb(CallbackData, prefix="d"):
@@ -61,7 +61,8 @@ class DraftCb(CallbackData, prefix="d"):
     action: o=open/resume, v=view, a=activity, s=source, b=add line, E=pick line to correct,
     X=pick line to remove, e=correct line, x=remove line, D=budget done, g=go to field,
     S=submit, k=skip, q=save and leave, A=attachments done, C=clear attachments,
-    M=budget menu, w=the whole summary after seeing only the changes.
+    M=budget menu, w=the whole summary after seeing only the changes, t=discard the draft
+    (asks first), y=yes, discard it, n=no, keep it.
     """
 
     action: str

@@ -38,11 +38,13 @@ from handlers.render import (
     status_label,
     summary_blocks,
 )
+from storage.statuses import OPEN_DRAFT
 from storage.views import PersonView, ProposalView
 
 T = TypeVar("T")
 SHOWN = "shown"  # conversation data: the review's parts as last shown, to tell what changed
 WHOLE = "w"  # DraftCb action: the whole summary, asked for after seeing only the changes
+DISCARD, DISCARD_YES, DISCARD_NO = "t", "y", "n"  # DraftCb actions: discard, confirm, keep
 
 
 class Wizard(StatesGroup):
@@ -95,14 +97,60 @@ def whole_summary_button(pid: int) -> InlineKeyboardMarkup:
     )
 
 
+def discard_button(pid: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=_("🗑 Discard draft"), callback_data=DraftCb(action=DISCARD, id=pid).pack()
+    )
+
+
+def discard_confirmation(pid: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Yes"), callback_data=DraftCb(action=DISCARD_YES, id=pid).pack()
+                ),
+                InlineKeyboardButton(
+                    text=_("Cancel"), callback_data=DraftCb(action=DISCARD_NO, id=pid).pack()
+                ),
+            ]
+        ]
+    )
+
+
+def draft_title(view: ProposalView) -> str:
+    return q(view.title or _("(no title yet)"))
+
+
+async def offer_discard(message: Message, view: ProposalView) -> None:
+    """A draft opened from /drafts names itself, with the way to throw it away; at the review
+    step the review's own keyboard carries that button instead."""
+    await message.answer(
+        _("✏️ Draft “{title}”. If you no longer need it, you can discard it.").format(
+            title=draft_title(view)
+        ),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[discard_button(view.id)]]),
+    )
+
+
 async def show_step(
     message: Message, view: ProposalView, now: datetime, state: FSMContext | None = None
 ) -> None:
     """Send the prompt for the draft's current step, with the keyboard it needs."""
-    step = Step(view.step)
-    if step == Step.REVIEW:
+    if Step(view.step) == Step.REVIEW:
         await show_review(message, view, now, state)
+    await send_prompt(message, view)
+
+
+async def send_prompt(message: Message, view: ProposalView) -> None:
+    """The question of the draft's current step, with the keyboard it needs."""
+    step = Step(view.step)
     markup: Any = keyboards.for_step(view)
+    if step == Step.REVIEW and view.status in OPEN_DRAFT and markup is not None:
+        # A draft, not a proposal back for revision: the review offers to throw it away.
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[*markup.inline_keyboard, [discard_button(view.id)]]
+        )
     if step == Step.GEO:
         markup = keyboards.geo()
     elif markup is None:
@@ -520,6 +568,9 @@ def router() -> Router:
         if not isinstance(message, Message):
             return
         pid, arg, action = callback_data.id, callback_data.arg, callback_data.action
+        if action in (DISCARD, DISCARD_YES, DISCARD_NO):
+            await discard_step(message, state, session, person, now, pid, action)
+            return
         if action == "v":
             try:
                 view = await proposals.load_view(session, person, pid)
@@ -532,6 +583,8 @@ def router() -> Router:
                     await message.answer_photo(attachment.file_id)
                 else:
                     await message.answer_document(attachment.file_id)
+            if proposals.offers_discard(person, view):
+                await offer_discard(message, view)
             return
         if action == WHOLE:
             try:
@@ -608,7 +661,61 @@ def router() -> Router:
         else:
             if action == "x":
                 await message.answer(_("The line is removed."))
+            if action == "o" and Step(view.step) != Step.REVIEW:
+                if proposals.offers_discard(person, view):
+                    await offer_discard(message, view)
             await show_step(message, view, now, state)
+
+    async def discard_step(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        person: PersonView,
+        now: datetime,
+        pid: int,
+        action: str,
+    ) -> None:
+        """Discard asks first, then throws the draft away, or keeps it.
+
+        A refusal is only answered: the conversation goes on with whatever draft it was on,
+        since the button pressed may belong to another draft or to an old message.
+        """
+        if action == DISCARD_NO:
+            await message.edit_reply_markup(reply_markup=None)
+            await message.answer(_("The draft is kept."))
+            if await draft_id(state) == pid:
+                # Still writing it: put the step's buttons back under the person's eyes.
+                try:
+                    current = await proposals.resume(session, person, pid, now)
+                except DomainError:
+                    return
+                await send_prompt(message, current)
+            return
+        try:
+            if action == DISCARD:
+                view = await proposals.check_discard(session, person, pid)
+            else:
+                view = await proposals.discard(session, person, pid, now)
+        except DomainError as exc:
+            await message.answer(error_text(exc))
+            return
+        if action == DISCARD:
+            await message.answer(
+                _("🗑 Discard the draft “{title}”?").format(title=draft_title(view))
+                + "\n"
+                + _("Are you sure? This draft cannot be brought back."),
+                reply_markup=discard_confirmation(pid),
+            )
+            return
+        await message.edit_reply_markup(reply_markup=None)
+        if await draft_id(state) == pid:
+            await state.clear()
+        await message.answer(
+            _(
+                "The draft “{title}” is discarded. /new starts a new one, /drafts lists the others."
+            ).format(title=draft_title(view)),
+            reply_markup=ReplyKeyboardRemove(),
+        )
 
     async def submit(
         message: Message,

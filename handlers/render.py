@@ -16,6 +16,7 @@ from bot.errors import DomainError
 from bot.policy import MAX_ATTACHMENTS, TEXT_MAX, TITLE_MAX, missing_fields, over_ceiling
 from bot.proposals import Step
 from bot.text import q
+from storage.statuses import OPEN_DRAFT, PAST_DRAFT, ProposalStatus
 from storage.views import LineView, ProposalView, RoundView
 
 
@@ -83,11 +84,13 @@ def source_label(code: str | None) -> str:
 
 
 def status_label(view: ProposalView, now: datetime) -> str:
-    if view.status == "revision" and view.revision_deadline is not None:
+    if view.status == ProposalStatus.REVISION and view.revision_deadline is not None:
         return _("revision requested, editable until {when}").format(
             when=when(view.revision_deadline, view.round.timezone)
         )
-    if view.status != "draft":
+    if view.status == ProposalStatus.DISCARDED:
+        return _("discarded draft")
+    if view.status in PAST_DRAFT:
         from handlers.review_text import proposal_status
 
         return proposal_status(view.status)
@@ -202,7 +205,7 @@ def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
         ),
     ]
     blocks = ["\n".join(line for line in header if line)]
-    if view.status == "revision" and view.revision_note:
+    if view.status == ProposalStatus.REVISION and view.revision_note:
         blocks.append(_("<b>Changes the POKJA asked for:</b>") + "\n" + q(view.revision_note))
     location = q(view.location_name or "—")
     if view.latitude is not None and view.longitude is not None:
@@ -234,7 +237,7 @@ def summary_blocks(view: ProposalView, now: datetime) -> list[str]:
         )
     )
     missing = missing_fields(view)
-    if missing and view.status == "draft":
+    if missing and view.status in OPEN_DRAFT:
         blocks.append(
             _("Still missing: {fields}").format(fields=", ".join(field_label(m) for m in missing))
         )
@@ -480,6 +483,15 @@ def error_text(exc: DomainError) -> str:
         ).format(when=when(p["deadline"], p.get("zone", "Asia/Jakarta")))
     if code == "submitted":
         return _("This proposal has been submitted and can no longer be changed.")
+    if code == "discarded":
+        return _("This draft was discarded and can no longer be opened. /drafts lists your drafts.")
+    if code == "not_a_draft":
+        from handlers.review_text import proposal_status
+
+        return _(
+            "Only a draft that was never submitted can be discarded. Status of this proposal: "
+            "{status}."
+        ).format(status=proposal_status(str(p.get("status"))))
     if code == "not_pakem":
         return _(
             "Only members of a village partnership committee (PAKEM) can write proposals. "

@@ -17,7 +17,8 @@ def roles_error(exc: DomainError) -> str | None:
     if code == "too_many_drafts":
         return _(
             "You already have {max} unfinished drafts in this round, the most allowed. Finish "
-            "and submit one of them first: /drafts opens them."
+            "and submit one of them, or discard one you no longer need: open it with /drafts and "
+            "press 🗑 Discard draft."
         ).format(max=p["max"])
     if code == "too_many_invites":
         return _(

@@ -28,6 +28,7 @@ from storage.models import (
     Round,
 )
 from storage.queries import _insert
+from storage.statuses import OPEN_DRAFT, PAST_DRAFT, ProposalStatus
 from storage.types import UTCDateTime
 from storage.views import (
     BroadcastView,
@@ -702,12 +703,13 @@ class CommitteeMember:
 
 
 async def committee_progress(session: AsyncSession, round_id: int) -> list[CommitteeMember]:
-    """Every reachable PAKEM member of the round with their village's submitted and draft counts."""
+    """Every reachable PAKEM member of the round with their village's submitted and open draft
+    counts; a discarded draft is in neither."""
     village_proposals = select(func.count(Proposal.id)).where(  # type: ignore[arg-type]
         Proposal.round_id == round_id, Proposal.village_kode == RoleGrant.village_kode
     )
-    submitted = village_proposals.where(Proposal.status != "draft").scalar_subquery()
-    drafts = village_proposals.where(Proposal.status == "draft").scalar_subquery()
+    submitted = village_proposals.where(Proposal.status.in_(PAST_DRAFT)).scalar_subquery()  # type: ignore[attr-defined]
+    drafts = village_proposals.where(Proposal.status.in_(OPEN_DRAFT)).scalar_subquery()  # type: ignore[attr-defined]
     rows = await session.execute(
         select(
             Person.id,
@@ -775,7 +777,7 @@ async def revisions_open(session: AsyncSession, district_id: int, now: datetime)
         .join(Round, Round.id == Proposal.round_id)
         .where(
             Round.district_id == district_id,
-            Proposal.status == "revision",
+            Proposal.status == ProposalStatus.REVISION,
             Proposal.revision_deadline > now,  # type: ignore[operator]
         )
         .order_by(Proposal.id)

@@ -27,6 +27,7 @@ from storage.models import (
     RoundVillage,
     Setting,
 )
+from storage.statuses import LIVE, OPEN_DRAFT, PAST_DRAFT, ProposalStatus
 from storage.views import (
     AttachmentView,
     DistrictView,
@@ -448,9 +449,20 @@ async def proposal_view(session: AsyncSession, row: Proposal) -> ProposalView:
     )
 
 
+def _live() -> Any:
+    return Proposal.status.in_(LIVE)  # type: ignore[attr-defined]
+
+
+def _past_draft() -> Any:
+    return Proposal.status.in_(PAST_DRAFT)  # type: ignore[attr-defined]
+
+
 async def proposals_of_author(session: AsyncSession, person_id: int) -> list[Proposal]:
+    """A person's drafts and proposals, newest first; discarded drafts are gone."""
     rows = await session.execute(
-        select(Proposal).where(Proposal.author_id == person_id).order_by(Proposal.updated_at.desc())  # type: ignore[attr-defined]
+        select(Proposal)
+        .where(Proposal.author_id == person_id, _live())
+        .order_by(Proposal.updated_at.desc())  # type: ignore[attr-defined]
     )
     return list(rows.scalars())
 
@@ -458,26 +470,42 @@ async def proposals_of_author(session: AsyncSession, person_id: int) -> list[Pro
 async def proposals_of_villages(
     session: AsyncSession, pairs: Sequence[tuple[int, str]]
 ) -> list[Proposal]:
-    """Proposals of the given (round, village) committees, newest first."""
+    """Drafts and proposals of the given (round, village) committees, newest first; discarded
+    drafts are gone."""
     if not pairs:
         return []
     from sqlalchemy import and_, or_
 
     rows = await session.execute(
         select(Proposal)
-        .where(or_(*(and_(Proposal.round_id == r, Proposal.village_kode == v) for r, v in pairs)))
+        .where(
+            or_(*(and_(Proposal.round_id == r, Proposal.village_kode == v) for r, v in pairs)),
+            _live(),
+        )
         .order_by(Proposal.updated_at.desc())  # type: ignore[attr-defined]
     )
     return list(rows.scalars())
 
 
 async def count_submitted(session: AsyncSession, round_id: int) -> int:
+    """Proposals of the round past the draft stage."""
     result = await session.execute(
         select(func.count())
         .select_from(Proposal)
-        .where(Proposal.round_id == round_id, Proposal.status != "draft")
+        .where(Proposal.round_id == round_id, _past_draft())
     )
     return int(result.scalar_one())
+
+
+async def discard_draft(session: AsyncSession, proposal_id: int, now: datetime) -> bool:
+    """Mark a draft discarded if it still is an open draft; False when it no longer was."""
+    result = await session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal_id, Proposal.status.in_(OPEN_DRAFT))  # type: ignore[attr-defined, arg-type]
+        .values(status=ProposalStatus.DISCARDED.value, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 # -- settings ----------------------------------------------------------------------------------

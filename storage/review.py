@@ -27,6 +27,7 @@ from storage.models import (
     Verification,
 )
 from storage.queries import _insert
+from storage.statuses import OPEN_DRAFT, PAST_DRAFT, ProposalStatus
 
 
 class ObjectionStatus(StrEnum):
@@ -47,6 +48,12 @@ FILED = (ObjectionStatus.FILED, ObjectionStatus.UPHELD, ObjectionStatus.DISMISSE
 
 def _filed() -> Any:
     return Objection.status.in_(FILED)  # type: ignore[attr-defined]
+
+
+def _past_draft() -> Any:
+    """Proposals that were submitted, whatever was decided since; never a draft, open or
+    discarded."""
+    return Proposal.status.in_(PAST_DRAFT)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,7 @@ async def review_queue(
     limit: int,
 ) -> tuple[list[QueueItem], int]:
     """Proposals past the draft stage, filtered, oldest submission first; and how many match."""
-    conditions: list[Any] = [Proposal.round_id == round_id, Proposal.status != "draft"]
+    conditions: list[Any] = [Proposal.round_id == round_id, _past_draft()]
     if village:
         conditions.append(Proposal.village_kode == village)
     if status:
@@ -142,7 +149,7 @@ async def villages_with_proposals(session: AsyncSession, round_id: int) -> list[
     rows = await session.execute(
         select(Region.kode, Region.name)
         .join(Proposal, Proposal.village_kode == Region.kode)
-        .where(Proposal.round_id == round_id, Proposal.status != "draft")
+        .where(Proposal.round_id == round_id, _past_draft())
         .distinct()
         .order_by(Region.name)
     )
@@ -152,7 +159,8 @@ async def villages_with_proposals(session: AsyncSession, round_id: int) -> list[
 async def round_proposals(
     session: AsyncSession, round_id: int, statuses: Sequence[str] | None = None
 ) -> list[Proposal]:
-    stmt = select(Proposal).where(Proposal.round_id == round_id, Proposal.status != "draft")
+    """Proposals of the round past the draft stage, or only those of `statuses` among them."""
+    stmt = select(Proposal).where(Proposal.round_id == round_id, _past_draft())
     if statuses:
         stmt = stmt.where(Proposal.status.in_(statuses))  # type: ignore[attr-defined]
     rows = await session.execute(stmt.order_by(Proposal.village_kode, Proposal.number))
@@ -343,7 +351,7 @@ async def candidate_villages(session: AsyncSession, round_id: int) -> list[tuple
     rows = await session.execute(
         select(Region.kode, Region.name)
         .join(Proposal, Proposal.village_kode == Region.kode)
-        .where(Proposal.round_id == round_id, Proposal.status == "candidate")
+        .where(Proposal.round_id == round_id, Proposal.status == ProposalStatus.CANDIDATE)
         .distinct()
         .order_by(Region.name)
     )
@@ -418,7 +426,7 @@ async def round_pakem(session: AsyncSession, round_id: int) -> list[tuple[Person
 async def proposal_counts(
     session: AsyncSession, round_id: int
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """(drafts, past-draft proposals) per village."""
+    """(open drafts, past-draft proposals) per village; discarded drafts count in neither."""
     rows = await session.execute(
         select(Proposal.village_kode, Proposal.status, func.count())
         .where(Proposal.round_id == round_id)
@@ -427,7 +435,12 @@ async def proposal_counts(
     drafts: dict[str, int] = {}
     submitted: dict[str, int] = {}
     for village, status, count in rows:
-        target = drafts if status == "draft" else submitted
+        if status in OPEN_DRAFT:
+            target = drafts
+        elif status in PAST_DRAFT:
+            target = submitted
+        else:
+            continue
         target[village] = target.get(village, 0) + int(count)
     return drafts, submitted
 

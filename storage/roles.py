@@ -8,17 +8,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry, Invite, Person, Proposal, RoleGrant
+from storage.statuses import OPEN_DRAFT
 
 
 async def open_drafts(session: AsyncSession, person_id: int, round_id: int) -> int:
-    """Drafts this person started in this round and has not submitted."""
+    """Drafts this person started in this round and has neither submitted nor discarded."""
     result = await session.execute(
         select(func.count())
         .select_from(Proposal)
         .where(
             Proposal.author_id == person_id,
             Proposal.round_id == round_id,
-            Proposal.status == "draft",
+            Proposal.status.in_(OPEN_DRAFT),  # type: ignore[attr-defined]
         )
     )
     return int(result.scalar_one())

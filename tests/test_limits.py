@@ -99,7 +99,8 @@ async def test_a_sixth_new_is_refused_with_what_to_do(bot, person, sessions, clo
     for _i in range(31):
         await ani.send("/baru")
     assert ani.saw("Anda sudah punya 5 draf yang belum selesai")
-    assert "/drafts" in ani.reply_text
+    # What to do next, with the command of the reader's language and the button's own label.
+    assert "/usulan" in ani.reply_text and "🗑 Buang draf" in ani.reply_text
     async with sessions() as session:
         rows = (await session.execute(select(Proposal))).scalars().all()
     assert len(rows) == 5 and {r.status for r in rows} == {"draft"}
