@@ -280,7 +280,7 @@ async def test_announcement_to_chosen_kecamatan_reaches_exactly_their_villages(
     }
     for who, villages in [*reached.values(), *missed.values()]:
         for village in villages:
-            await who.send(f"/start v_{village}")
+            await who.send(f"/start {village_parameter(village)}")
     await missed["gita"][0].send("/berhenti")
     siti = person("Siti", "id")  # PAKEM of Blumah: reached
     await grant(siti, sessions, district, Role.PAKEM, clock(), BLUMAH)
