@@ -433,12 +433,13 @@ async def notify_submission(
     a POKJA decision in between) still shows what the committee submitted.
     """
     others = [(pid, chat, view.village_kode) for pid, chat in committee if pid != submitter.id]
-    params = {
-        "proposal": view.id,
-        "submitter": submitter.full_name,
-        "view": _plain(asdict(view)),
-    }
+    params = submission_params(view, submitter.full_name)
     return await notify(session, view.round.district_id, Template.SUBMITTED, params, others, now)
+
+
+def submission_params(view: ProposalView, submitter: str) -> dict[str, Any]:
+    """What a confirmation is rendered from: the proposal's id and the proposal as submitted."""
+    return {"proposal": view.id, "submitter": submitter, "view": _plain(asdict(view))}
 
 
 def submitted_view(params: dict[str, Any]) -> ProposalView:
