@@ -105,6 +105,9 @@ async def test_each_member_once_in_own_language_through_faults(
     await join(other_village, sessions, district, clock, village=PLANTUNGAN)
     [resident] = await followers(sessions, emulator, BLUMAH, 1, 80_000, clock())
     await rina.send("/berhenti")
+    async with sessions() as session:
+        muted = await queries.person_by_telegram_id(session, rina.id)
+        assert muted is not None and muted.announcements_muted
 
     number = await write_proposal(
         siti, "Saluran drainase RW 02", [("Pipa", "20 batang", "150.000", "apbd")]
