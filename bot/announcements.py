@@ -7,8 +7,10 @@ button is judged against the draft's step today.
 from __future__ import annotations
 
 import json
+import types
+import typing
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -19,7 +21,18 @@ from bot import audit, policy
 from bot.errors import Invalid, NotAllowed, NotFound, Stale
 from storage import delivery, queries
 from storage.models import Broadcast
-from storage.views import BroadcastView, DeliveryCounts, PersonView, Role, Scope, VillageCounts
+from storage.views import (
+    AttachmentView,
+    BroadcastView,
+    DeliveryCounts,
+    LineView,
+    PersonView,
+    ProposalView,
+    Role,
+    RoundView,
+    Scope,
+    VillageCounts,
+)
 
 
 class Kind(StrEnum):
@@ -29,6 +42,12 @@ class Kind(StrEnum):
     EVENT = "event"
     REMINDER = "reminder"
     REPORT = "report"  # an announcement's delivery report, to its author
+
+
+class Template(StrEnum):
+    """Events whose params are a contract between the code that queues and the renderer."""
+
+    SUBMITTED = "proposal_submitted"  # a proposal (re)submitted, to the rest of its committee
 
 
 BODY_MAX = 3500
@@ -395,3 +414,77 @@ def report_figures(
         for v in params.get("villages", [])
     ]
     return int(params["announcement"]), DeliveryCounts(**params["counts"]), villages
+
+
+# -- submission confirmations ------------------------------------------------------------------
+
+
+async def notify_submission(
+    session: AsyncSession,
+    view: ProposalView,
+    submitter: PersonView,
+    committee: Sequence[tuple[int, int]],
+    now: datetime,
+) -> int:
+    """Queue the whole summary for every other committee member (person_id, chat_id), in the
+    submission's own transaction: a crash after the commit loses none of them.
+
+    The proposal is kept as it was submitted, so a copy sent late (after a fault, a restart or
+    a POKJA decision in between) still shows what the committee submitted.
+    """
+    others = [(pid, chat, view.village_kode) for pid, chat in committee if pid != submitter.id]
+    params = submission_params(view, submitter.full_name)
+    return await notify(session, view.round.district_id, Template.SUBMITTED, params, others, now)
+
+
+def submission_params(view: ProposalView, submitter: str) -> dict[str, Any]:
+    """What a confirmation is rendered from: the proposal's id and the proposal as submitted."""
+    return {"proposal": view.id, "submitter": submitter, "view": _plain(asdict(view))}
+
+
+def submitted_view(params: dict[str, Any]) -> ProposalView:
+    """The proposal that `notify_submission` kept."""
+    view = _revive(ProposalView, params["view"])
+    assert isinstance(view, ProposalView)
+    return view
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready, with times as ISO strings that keep their offset."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+_NESTED = {"RoundView": RoundView, "LineView": LineView, "AttachmentView": AttachmentView}
+
+
+def _revive(cls: type, data: dict[str, Any]) -> object:
+    """A read model back from `_plain`, guided by its field types (views are plain values)."""
+    hints = typing.get_type_hints(cls, localns=_NESTED)
+    values = {}
+    for f in fields(cls):
+        if f.name in data:
+            values[f.name] = _value(hints[f.name], data[f.name])
+    return cls(**values)
+
+
+def _value(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _value(inner[0], value) if len(inner) == 1 else value
+    if origin is not None and isinstance(value, list):
+        args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+        return tuple(_value(args[0], v) for v in value) if args else tuple(value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if isinstance(hint, type) and is_dataclass(hint):
+        return _revive(hint, value)
+    return value

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, policy
+from bot import announcements, audit, policy
 from bot.errors import Invalid, Locked, NotAllowed, NotFound, Stale
 from bot.money import (
     PROPOSAL_CAP,
@@ -25,7 +25,7 @@ from bot.money import (
 )
 from storage import queries
 from storage import roles as roles_store
-from storage.models import Attachment, BudgetLine, District, Person, Proposal
+from storage.models import Attachment, BudgetLine, District, Proposal
 from storage.statuses import OPEN_DRAFT, ProposalStatus
 from storage.views import PersonView, ProposalView, RoundView
 
@@ -623,7 +623,7 @@ async def remove_attachments(
 @dataclass(frozen=True)
 class Submitted:
     proposal: ProposalView
-    committee: list[Person]
+    notified: int  # the other committee members queued a confirmation (through the outbox)
 
 
 async def submit(
@@ -659,8 +659,12 @@ async def submit(
         number=row.number,
         total=view.total,
     )
+    fresh = await queries.proposal_view(session, row)
     committee = await queries.pakem_members(session, draft.round.id, row.village_kode)
-    return Submitted(await queries.proposal_view(session, row), committee)
+    notified = await announcements.notify_submission(
+        session, fresh, person, [(m.id or 0, m.telegram_id) for m in committee], now
+    )
+    return Submitted(fresh, notified)
 
 
 def _stamp_submission(row: Proposal, now: datetime) -> None:

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import i18n as fmt
-from bot.announcements import Kind, report_figures
+from bot.announcements import Kind, Template, report_figures, submitted_view
 from bot.reminders import item_payload
 from bot.sender import OutMessage
 from bot.text import join_blocks, q
@@ -54,6 +54,8 @@ class OutboundRenderer:
                 ]
             if broadcast.template in ("candidates", "winners"):
                 return results(broadcast)
+            if broadcast.template == Template.SUBMITTED:
+                return submitted(broadcast)
             return [event(broadcast)]
 
     def progress(
@@ -132,6 +134,19 @@ def results(broadcast: BroadcastView) -> list[OutMessage]:
         # Telegram allows 100 buttons per message; /keberatan covers any beyond.
         messages[-1] = OutMessage(messages[-1].text, markup=_keyboard(buttons[:90]))
     return messages
+
+
+def submitted(broadcast: BroadcastView) -> list[OutMessage]:
+    """The whole proposal as its committee submitted it, in as many messages as it needs (the
+    sender resumes a row after the parts already delivered)."""
+    from handlers.render import summary_blocks
+
+    view = submitted_view(broadcast.params)
+    head = _("✅ {name} submitted proposal <b>{number}</b> for your village.").format(
+        name=q(broadcast.params.get("submitter")), number=view.number
+    )
+    at = view.resubmitted_at or view.submitted_at or broadcast.created_at
+    return [OutMessage(chunk) for chunk in join_blocks([head, *summary_blocks(view, at)])]
 
 
 def review_event(broadcast: BroadcastView) -> OutMessage | None:
@@ -340,7 +355,13 @@ def history_text(broadcasts: list[BroadcastView], counts: dict[int, DeliveryCoun
     for b in broadcasts:
         when = fmt.when(b.queued_at or b.created_at, ZoneInfo(b.timezone), locale)
         if b.kind == "event":
-            rendered = results(b)[0].text if b.template in ("candidates", "winners") else None
+            rendered = (
+                results(b)[0].text
+                if b.template in ("candidates", "winners")
+                else submitted(b)[0].text
+                if b.template == Template.SUBMITTED
+                else None
+            )
             # Events are HTML: cut the plain text, or a tag cut in half breaks the message.
             body = plain_text(rendered or event(b).text)
         else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -28,7 +28,6 @@ from bot.proposals import ACTIVITIES, SOURCES, TEXT_STEPS, Step
 from bot.text import join_blocks, q
 from handlers import keyboards
 from handlers.callbacks import DraftCb, MenuCb, RoundCb
-from handlers.notify import send_submission_confirmations
 from handlers.render import (
     change_lines,
     error_text,
@@ -561,7 +560,6 @@ def router() -> Router:
         session: AsyncSession,
         person: PersonView,
         now: datetime,
-        bot: Bot,
     ) -> None:
         message = callback.message
         await callback.answer()
@@ -635,7 +633,7 @@ def router() -> Router:
         if action not in ops:
             return
         if action == "S":
-            await submit(message, state, session, person, now, pid, bot)
+            await submit(message, state, session, person, now, pid)
             return
         view = await attempt(Turn(message, state, session, person, now), pid, ops[action]())
         if view is None:
@@ -724,18 +722,24 @@ def router() -> Router:
         person: PersonView,
         now: datetime,
         pid: int,
-        bot: Bot,
     ) -> None:
         try:
             result = await proposals.submit(session, person, pid, now)
         except DomainError as exc:
             await message.answer(error_text(exc))
             return
-        # Commit before telling anyone, so no confirmation goes out for a number not kept.
+        # Commit before telling anyone, so no confirmation goes out for a number not kept. The
+        # other committee members' copies were queued in this same transaction (the outbox).
         await session.commit()
         await state.clear()
         await message.edit_reply_markup(reply_markup=None)
-        await send_submission_confirmations(bot, result, person, now)
+        view = result.proposal
+        head = _(
+            "✅ Submitted! Your proposal has number <b>{number}</b>. Every member "
+            "of your committee receives this summary."
+        ).format(number=view.number)
+        for chunk in join_blocks([head, *summary_blocks(view, now)]):
+            await message.answer(chunk)
 
     return r
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from storage.models import Attachment, AuditEntry, BudgetLine, Proposal
 from storage.views import Role
+from tests.outbound_helpers import drained
 from tests.people import Person
 from tests.seed import BLUMAH, PLANTUNGAN, invite, kendal, round_
 
@@ -132,7 +133,8 @@ async def test_whole_proposal(lang, bot, person, sessions, clock, emulator):
     actions = [e.action for e in await rows(sessions, AuditEntry)]
     assert actions.count("role.grant") == 2 and "proposal.submit" in actions
 
-    # The other committee member gets the full summary, in their own language.
+    # The other committee member gets the full summary, in their own language (the outbox).
+    await drained(sessions)
     other = budi.chat[-1].text
     other_total = "Rp 22,000,000" if lang == "id" else "Rp 22.000.000"
     assert "KDL-2026-001" in other and other_total in other
@@ -413,7 +415,8 @@ async def test_two_members_of_one_village_at_once(bot, person, sessions, clock, 
         await p.press(LABELS[lang]["submit"])
     found = {p.title: p.number for p in await rows(sessions, Proposal)}
     assert found == {"Sumur RT 04": "KDL-2026-001", "Drainase RT 01": "KDL-2026-002"}
-    # Each got the other's confirmation too, in their own language.
+    # Each got the other's confirmation too, in their own language (the outbox).
+    await drained(sessions)
     assert any("Budi mengirim usulan" in m.text for m in siti.chat)
     assert any("Siti submitted proposal" in m.text for m in budi.chat)
     assert [r for r in emulator.refusals if r[1] != 429] == []

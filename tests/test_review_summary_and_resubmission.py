@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from bot.i18n import when
 from storage.models import Proposal
 from storage.views import Role
+from tests.outbound_helpers import drained
 from tests.people import Person
 from tests.review_helpers import everything_seen, grant, proposal_by_number, write_proposal
 from tests.test_proposal_scenarios import LABELS, add_line, fill_until_budget, join, rows
@@ -80,6 +81,7 @@ async def test_whole_summary_only_at_review_and_on_submit(bot, person, sessions,
     assert summaries(siti, "id") == 2 and siti.saw("Betonisasi jalan RT 03 dan RT 04")
 
     await siti.press(L["submit"])
+    await drained(sessions)  # the committee's copies go through the outbox
     assert summaries(siti, "id") == 3 and summaries(budi, "en") == 1  # on submit, to each
     [row] = await rows(sessions, Proposal)
     assert (row.households, row.poor_households, row.status) == (200, 90, "submitted")
@@ -105,6 +107,7 @@ async def test_whole_summary_only_at_review_and_on_submit(bot, person, sessions,
     await siti.send("Betonisasi jalan RT 03 dan RT 04 (revisi)")
     assert summaries(siti, "id") == 4 and siti.saw("Yang berubah")
     await siti.press(L["submit"])
+    await drained(sessions)
     assert summaries(siti, "id") == 5 and summaries(budi, "en") == 2
     assert summaries(pokja, "id") == pokja_read  # the POKJA reads it when it opens the dossier
 
@@ -147,6 +150,7 @@ async def test_first_submission_time_kept_through_a_revision(
     first_id, again_id = when(first, ZONE, "id"), when(again, ZONE, "id")
     assert f"Dikirim: {first_id} · dikirim ulang: {again_id}" in ani.reply_text
     first_en, again_en = when(first, ZONE, "en"), when(again, ZONE, "en")
+    await drained(sessions)
     assert f"Submitted: {first_en} · resubmitted: {again_en}" in everything_seen(budi)
 
     emulator.calls.clear()
