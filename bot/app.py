@@ -241,7 +241,20 @@ class App:
         elif is_sqlite(self.settings.database_url):
             await self.poller.run()
         else:
-            await lead(PollingLeader(self.settings.database_url), self.poller.run)
+            # A follower waits for the lock for as long as the leader lives: a stop must not
+            # wait for that, so the election is cancelled (which releases what it holds).
+            electing = asyncio.create_task(
+                lead(PollingLeader(self.settings.database_url), self.poller.run)
+            )
+            stopping = asyncio.create_task(self._stopping.wait())
+            try:
+                await asyncio.wait({electing, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+                if not electing.done():
+                    electing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await electing
 
     async def _webhook_secret(self) -> str:
         async with self._sessions()() as session, session.begin():

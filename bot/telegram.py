@@ -58,9 +58,12 @@ class FloodGate:
     """When Telegram lets us write again, per chat and for the whole bot.
 
     A 429 closes its chat's gate. Telegram does not say whether a 429 was for one chat or for
-    the whole bot; when a second chat is refused while a first is still closed (or a call
-    without a chat is refused), it is the bot's overall limit and every gate closes.
+    the whole bot. A call without a chat refused, or chats refused while `BOT_WIDE_AFTER` others
+    are still closed, is the bot's overall limit, and every gate closes. Not sooner: one or two
+    flooding accounts must not pause the replies of a whole district.
     """
+
+    BOT_WIDE_AFTER = 3
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
@@ -77,8 +80,8 @@ class FloodGate:
         until = now + seconds
         if len(self._chats) > 10_000:
             self._chats = {c: t for c, t in self._chats.items() if t > now}
-        others = any(t > now for c, t in self._chats.items() if c != chat_id)
-        if chat_id is None or others:
+        others = sum(1 for c, t in self._chats.items() if c != chat_id and t > now)
+        if chat_id is None or others >= self.BOT_WIDE_AFTER:
             if until > self._all:
                 log.warning("flood limit for the whole bot: all replies paused for %s s", seconds)
             self._all = max(self._all, until)

@@ -91,8 +91,8 @@ class Intake:
         """Store once; raises when the database refused, so the caller does not confirm."""
         async with self.sessions() as session, session.begin():
             stored = await store_updates(session, updates, self.wall(), self.settings.inbox_backlog)
+        # Received is counted by whoever received them (the poller, the webhook), not here.
         self.received += stored.new
-        metrics.updates_received(stored.new)
         if stored.dropped:
             dropped = sum(stored.dropped.values())
             self.dropped += dropped
@@ -182,12 +182,15 @@ class Poller:
         delay = 0.5
         while True:
             try:
-                await self.intake.store(updates)
+                new = await self.intake.store(updates)
                 break
             except Exception:
                 log.exception("storing %s updates failed; trying again", len(updates))
-                await asyncio.sleep(delay)
+                if self._stopping.is_set():
+                    return  # not confirmed: Telegram sends them again to whoever polls next
+                await self._until_stopped(asyncio.sleep(delay), quiet=True)
                 delay = min(10.0, delay * 2)
+        metrics.updates_received(new)
         self.offset = max(int(u["update_id"]) for u in updates) + 1
 
 

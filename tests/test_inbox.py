@@ -144,10 +144,14 @@ def test_flood_gate_closes_one_chat_then_the_whole_bot() -> None:
     gate = FloodGate(clock=lambda: now[0])
     gate.refused(1, 2)
     assert gate.wait_for(1) == 2 and gate.wait_for(2) == 0 and gate.wait_for(None) == 0
-    gate.refused(2, 1)  # a second chat refused while the first is closed: the bot's own limit
-    assert gate.wait_for(3) == 1 and gate.wait_for(None) == 1
+    gate.refused(2, 1)  # two flooding chats: still only theirs
+    assert gate.wait_for(2) == 1 and gate.wait_for(9) == 0 and gate.wait_for(None) == 0
+    gate.refused(3, 1)
+    assert gate.wait_for(9) == 0
+    gate.refused(4, 1)  # a fourth chat refused while three are closed: the bot's own limit
+    assert gate.wait_for(9) == 1 and gate.wait_for(None) == 1
     now[0] += 1.5
-    assert gate.wait_for(3) == 0 and gate.wait_for(1) == 0.5
+    assert gate.wait_for(9) == 0 and gate.wait_for(1) == 0.5
     now[0] += 1
     gate.refused(None, 3)  # a call without a chat: the whole bot
     assert gate.wait_for(42) == 3

@@ -119,3 +119,41 @@ async def test_0004_carries_objection_numbers_and_pseudonyms(db_url: str) -> Non
             assert fresh not in ("Warga-AAAA", "Warga-BBBB")
     finally:
         await engine.dispose()
+
+
+async def test_0005_keeps_the_handled_update_ids(db_url: str) -> None:
+    """The old polling confirmed a batch only with the next getUpdates, so Telegram sends the
+    last batch again after an upgrade: those ids must still read as handled, and the inbox takes
+    a re-delivery as a no-op. Down again, the old table knows them too."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from bot.inbox import store_updates
+    from storage.db import session_factory
+
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    engine = create_engine(db_url)
+    try:
+        await migrate.upgrade(engine, "0004")
+        async with engine.begin() as conn:
+            for update_id in (41, 42):
+                await conn.execute(
+                    text("INSERT INTO handledupdate (update_id, handled_at) VALUES (:u, :at)"),
+                    {"u": update_id, "at": at},
+                )
+        await migrate.upgrade(engine)
+        again = {"update_id": 42, "message": {"message_id": 1, "date": 0, "chat": {"id": 7}}}
+        fresh = {"update_id": 43, "message": {"message_id": 2, "date": 0, "chat": {"id": 7}}}
+        async with session_factory(engine)() as session, session.begin():
+            stored = await store_updates(session, [again, fresh], at, 20)
+        assert stored.new == 1
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT update_id, status FROM inbox"))).all()
+        assert sorted(rows) == [(41, "done"), (42, "done"), (43, "pending")]
+        await migrate.downgrade(engine, "0004")
+        async with engine.connect() as conn:
+            kept = (await conn.execute(text("SELECT update_id FROM handledupdate"))).scalars()
+            assert sorted(kept) == [41, 42]
+    finally:
+        await engine.dispose()

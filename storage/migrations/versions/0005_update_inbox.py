@@ -48,6 +48,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_inbox_status_due', ['status', 'due_at'], unique=False)
         batch_op.create_index('uq_inbox_chat_handling', ['chat_id'], unique=True, sqlite_where=sa.text("status = 'handling'"), postgresql_where=sa.text("status = 'handling'"))
 
+    # The old polling confirmed a batch only with the next getUpdates, so after a stop Telegram
+    # sends the last batch again: the ids handled before must stay known, as done rows.
+    op.execute(
+        "INSERT INTO inbox (update_id, chat_id, kind, raw, status, attempts, received_at, "
+        "due_at, handled_at) SELECT update_id, NULL, 'handled', '', 'done', 1, handled_at, "
+        "handled_at, handled_at FROM handledupdate"
+    )
     with op.batch_alter_table('handledupdate', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_handledupdate_handled_at'))
 
@@ -64,6 +71,11 @@ def downgrade() -> None:
     )
     with op.batch_alter_table('handledupdate', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_handledupdate_handled_at'), ['handled_at'], unique=False)
+    # What was handled stays known to the old skip.
+    op.execute(
+        "INSERT INTO handledupdate (update_id, handled_at) SELECT update_id, handled_at "
+        "FROM inbox WHERE status = 'done' AND handled_at IS NOT NULL"
+    )
 
     with op.batch_alter_table('inbox', schema=None) as batch_op:
         batch_op.drop_index('uq_inbox_chat_handling', sqlite_where=sa.text("status = 'handling'"), postgresql_where=sa.text("status = 'handling'"))
