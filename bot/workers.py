@@ -220,6 +220,7 @@ class Workers:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_hand: set[int] = set()
         self.handled = 0
         self.failed = 0
 
@@ -247,9 +248,16 @@ class Workers:
                     task.add_done_callback(self._tasks.discard)
                     continue
                 self.slots.release()
-                if not self.only_worker and time.monotonic() - last_release > self._lease_check():
+                if time.monotonic() - last_release > self._lease_check():
                     last_release = time.monotonic()
-                    await self._release(older_than=self._lease_cutoff(), not_of=self.name)
+                    if not self.only_worker:
+                        await self._release(older_than=self._lease_cutoff(), not_of=self.name)
+                    # Its own claims that no task holds any more (settling them failed).
+                    await self._release(
+                        older_than=self._lease_cutoff(),
+                        worker=self.name,
+                        except_ids=set(self._in_hand),
+                    )
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
@@ -263,11 +271,11 @@ class Workers:
         """Renew this worker's claims well within the lease, while it lives."""
         while True:
             await asyncio.sleep(self._lease_check() / 2)
-            if not self._tasks:
+            if not self._in_hand:
                 continue
             try:
                 async with self.sessions() as session, session.begin():
-                    await store.renew(session, self.name, self.wall())
+                    await store.renew(session, self.name, self.wall(), set(self._in_hand))
             except Exception:
                 log.exception("renewing inbox claims failed")
 
@@ -314,14 +322,28 @@ class Workers:
     async def _handle(self, claimed: store.ClaimedUpdate) -> None:
         lane = Lane(claimed.chat_id, self.slots.release, self.slots.acquire)
         token = current_lane.set(lane)
+        self._in_hand.add(claimed.update_id)
         try:
             await self._attempt(claimed)
         except Exception:
             log.exception("update %s: settling it failed", claimed.update_id)
+            await self._hand_back(claimed)
         finally:
+            self._in_hand.discard(claimed.update_id)
             current_lane.reset(token)
             self.slots.release()
             self.nudge()
+
+    async def _hand_back(self, claimed: store.ClaimedUpdate) -> None:
+        """Settling failed (the database away for a moment): put the update back in its lane,
+        or its chat would wait behind a claim nobody works. If even that fails, the claim is no
+        longer renewed, and runs out its lease (or is released at the next start)."""
+        for delay in (0.5, 1.0, 2.0, 4.0):
+            try:
+                await self._later(claimed, delay, "settling failed", counted=False)
+                return
+            except Exception:
+                await asyncio.sleep(delay)
 
     async def _attempt(self, claimed: store.ClaimedUpdate) -> None:
         attempts = self.settings.inbox_attempts

@@ -259,14 +259,16 @@ async def retry_later(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def renew(session: AsyncSession, worker: str, now: datetime) -> int:
+async def renew(
+    session: AsyncSession, worker: str, now: datetime, update_ids: Iterable[int] | None = None
+) -> int:
     """A live worker keeps its claims: the lease runs from its last sign of life, not from
-    the claim, so a slow update is never taken over while its worker still handles it."""
-    result = await session.execute(
-        update(_t)
-        .where(_t.c.status == InboxStatus.HANDLING.value, _t.c.claimed_by == worker)
-        .values(claimed_at=now)
-    )
+    the claim, so a slow update is never taken over while its worker still handles it. Only
+    the updates it has in hand (when given): a claim it failed to settle runs out its lease."""
+    where = [_t.c.status == InboxStatus.HANDLING.value, _t.c.claimed_by == worker]
+    if update_ids is not None:
+        where.append(_t.c.update_id.in_(list(update_ids)))
+    result = await session.execute(update(_t).where(*where).values(claimed_at=now))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -276,6 +278,7 @@ async def release(
     older_than: datetime | None = None,
     worker: str | None = None,
     not_of: str | None = None,
+    except_ids: Iterable[int] = (),
 ) -> int:
     """Claims of a stopped worker go back to pending: all of them (the only worker, at start),
     those not renewed within the lease (a crashed worker elsewhere; never `not_of`'s own), or
@@ -287,6 +290,9 @@ async def release(
         stmt = stmt.where(_t.c.claimed_by == worker)
     if not_of is not None:
         stmt = stmt.where(_t.c.claimed_by != not_of)
+    kept = list(except_ids)
+    if kept:
+        stmt = stmt.where(_t.c.update_id.not_in(kept))
     result = await session.execute(
         stmt.values(status=InboxStatus.PENDING.value, claimed_by=None, claimed_at=None)
     )

@@ -526,3 +526,54 @@ def test_inbox_commands_explain_themselves_in_the_operators_language(tmp_path: P
     assert out.returncode == 0 and "coba lagi pembaruan yang gagal" in out.stdout
     out = cli(url, "inbox", "retry", "--help", locale="en")
     assert out.returncode == 0 and "as `paket-bot inbox` shows it" in out.stdout
+
+
+async def test_an_update_whose_settling_fails_goes_back_to_its_lane(
+    sessions, db_url, monkeypatch
+) -> None:
+    """The database away for a moment just as a worker settles an update (here: the retry
+    after a failed attempt): the update goes back to pending instead of sitting in `handling`
+    under a live worker forever, and the chat's next updates are handled after it."""
+    settings = Settings(
+        bot_token="123456789:TESTTOKENabcdefghijklmnopqrstuvwxyz1",
+        database_url=db_url,
+        workers=1,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    handled: list[int] = []
+    fail_first = [True]
+    done = asyncio.Event()
+    dp = Dispatcher()
+    dp.update.outer_middleware(SessionMiddleware(sessions, lambda: T0, "id"))
+
+    @dp.message()
+    async def record(event: Message) -> None:
+        if fail_first[0]:
+            fail_first[0] = False
+            raise RuntimeError("a handler fails once")
+        handled.append(event.message_id)
+        if len(handled) == 2:
+            done.set()
+
+    real_later = Workers._later
+    calls = [0]
+
+    async def later_fails_once(self, *args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 1:
+            raise ConnectionError("database away")
+        return await real_later(self, *args, **kwargs)
+
+    monkeypatch.setattr(Workers, "_later", later_fails_once)
+    await store_updates_at(sessions, [message(1, 9), message(2, 9)], T0)
+    bot = Bot(settings.bot_token)
+    workers = Workers(bot, dp, sessions, settings, build_i18n(), only_worker=True)
+    task = asyncio.create_task(workers.run())
+    try:
+        await asyncio.wait_for(done.wait(), 30)
+    finally:
+        workers.stop()
+        await task
+        await bot.session.close()
+    assert handled == [1, 2]
+    assert await inbox_statuses(sessions) == {"done": 2}
