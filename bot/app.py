@@ -137,6 +137,18 @@ async def register_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
         )
 
 
+FAILED_KEEP_DAYS = 30
+
+
+async def purge_inbox(session: AsyncSession) -> None:
+    now = utcnow()
+    await inbox.purge(
+        session,
+        now - timedelta(days=KEEP_DAYS),
+        failed_before=now - timedelta(days=FAILED_KEEP_DAYS),
+    )
+
+
 @dataclass
 class App:
     """One running bot: engine, Bot, Dispatcher. `stop()` ends polling cleanly."""
@@ -191,7 +203,7 @@ class App:
         me = await reach_telegram(self.bot.me, log.warning, locale=self.settings.default_locale)
         async with sessions() as session, session.begin():
             await queries.put_setting(session, "bot_username", me.username or "")
-            await inbox.purge(session, utcnow() - timedelta(days=KEEP_DAYS))
+            await purge_inbox(session)
         await register_commands(self.bot, i18n, self.settings.default_locale)
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
@@ -326,7 +338,19 @@ class App:
             coalesce=True,
             id="reminders",
         )
+        # The inbox is forgotten as it ages, while the bot runs, not only at start-up: one
+        # person's flood must not grow the database until the next restart.
+        self.scheduler.add_job(
+            self.purge_inbox, "interval", hours=1, max_instances=1, coalesce=True, id="purge"
+        )
         self.scheduler.start()
+
+    async def purge_inbox(self) -> None:
+        try:
+            async with self._sessions()() as session, session.begin():
+                await purge_inbox(session)
+        except Exception:
+            log.exception("purging the inbox failed; the next hour tries again")
 
     async def remind(self) -> int:
         """One reminder tick at the application's clock."""

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
 from bot.inbox import Ticket
+from bot.telegram import current_lane
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,13 @@ def apologise_now(event: ErrorEvent, inbox_ticket: Ticket | None = None) -> bool
     (otherwise the error goes back to the worker, which tries again after a pause)."""
     if inbox_ticket is None:
         return True
-    return inbox_ticket.apologise_now(retryable=not isinstance(event.exception, FROM_TELEGRAM))
+    # Once the person has seen a reply of this update, trying it again would repeat that reply:
+    # the bound on repeats is the updates in flight, so such a failure is answered now.
+    lane = current_lane.get()
+    answered = lane is not None and lane.answered
+    return inbox_ticket.apologise_now(
+        retryable=not answered and not isinstance(event.exception, FROM_TELEGRAM)
+    )
 
 
 def router() -> Router:

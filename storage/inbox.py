@@ -299,15 +299,26 @@ async def release(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def purge(session: AsyncSession, before: datetime) -> int:
-    """Forget handled and dropped updates: Telegram re-delivers only the last 24 hours."""
+async def purge(
+    session: AsyncSession, before: datetime, failed_before: datetime | None = None
+) -> int:
+    """Forget handled and dropped updates: Telegram re-delivers only the last 24 hours. Failed
+    ones stay longer (`failed_before`), for the operator's `paket-bot inbox retry`."""
     result = await session.execute(
         delete(_t).where(
             _t.c.status.in_((InboxStatus.DONE.value, InboxStatus.DROPPED.value)),
             _t.c.handled_at < before,
         )
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    purged = int(result.rowcount)  # type: ignore[attr-defined]
+    if failed_before is not None:
+        result = await session.execute(
+            delete(_t).where(
+                _t.c.status == InboxStatus.FAILED.value, _t.c.received_at < failed_before
+            )
+        )
+        purged += int(result.rowcount)  # type: ignore[attr-defined]
+    return purged
 
 
 async def has_unhandled(session: AsyncSession) -> bool:

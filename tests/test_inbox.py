@@ -19,7 +19,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import SendMessage
 from aiogram.types import Message
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.i18n import build_i18n
@@ -577,3 +577,16 @@ async def test_an_update_whose_settling_fails_goes_back_to_its_lane(
         await bot.session.close()
     assert handled == [1, 2]
     assert await inbox_statuses(sessions) == {"done": 2}
+
+
+async def test_failed_updates_are_forgotten_only_after_a_month(sessions) -> None:
+    updates = [message(n, 3) for n in range(1, 4)]
+    await store_updates_at(sessions, updates, T0)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Inbox).where(Inbox.update_id == 1).values(status="failed", error="broken")
+        )
+    async with sessions() as session, session.begin():
+        assert await store.purge(session, T0 + timedelta(days=4), T0 - timedelta(days=1)) == 0
+        assert await store.purge(session, T0 + timedelta(days=4), T0 + timedelta(days=1)) == 1
+    assert await inbox_statuses(sessions) == {"pending": 2}
