@@ -56,7 +56,6 @@ from storage.fsm import DatabaseStorage
 from storage.types import utcnow
 
 log = logging.getLogger("paket")
-LOCK_SECONDS = 10
 
 
 def build_bot(settings: Settings, *, for_sender: bool = False) -> Bot:
@@ -79,14 +78,12 @@ def build_bot(settings: Settings, *, for_sender: bool = False) -> Bot:
 def build_storage(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> tuple[BaseStorage, BaseEventIsolation]:
-    """Redis when configured (several instances share it), else our own database."""
+    """Conversation state in our own database, always, in the transaction of the update that
+    changes it: an update rolled back (and tried again by the inbox) rolls its state back too,
+    which state kept in Redis could not. Instances share it through the database, and the
+    inbox's claim per chat already keeps one chat's updates apart across instances."""
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisStorage
-
-        storage = RedisStorage.from_url(settings.redis_url)
-        # A crashed instance leaves its per-chat lock behind; aiogram's default of 60 s would
-        # freeze that person for a minute after a restart. Our handlers take milliseconds.
-        return storage, storage.create_isolation(lock_kwargs={"timeout": LOCK_SECONDS})
+        log.info("REDIS_URL is not needed: conversation state is kept in the database")
     return DatabaseStorage(sessions), SimpleEventIsolation()
 
 

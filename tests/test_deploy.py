@@ -70,9 +70,9 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
 
 def test_services(model: dict[str, Any]) -> None:
     services = model["services"]
-    assert {"postgres", "redis", "caddy", *BOTS} <= set(services)
+    assert {"postgres", "caddy", *BOTS} <= set(services)
+    assert "redis" not in services  # conversation state is in the database
     assert services["postgres"]["image"].startswith("postgres:")
-    assert services["redis"]["image"].startswith("redis:")
     assert services["caddy"]["image"].startswith("caddy:")
     for name in BOTS:
         assert services[name].get("image") == "paket-bot:latest"
@@ -86,7 +86,6 @@ def test_each_bot_gets_its_variables(model: dict[str, Any], name: str) -> None:
     assert {
         "BOT_TOKEN",
         "DATABASE_URL",
-        "REDIS_URL",
         "WEBHOOK_URL",
         "WEBHOOK_SECRET",
         "WEB_HOST",
@@ -94,7 +93,6 @@ def test_each_bot_gets_its_variables(model: dict[str, Any], name: str) -> None:
     } <= set(env)
     assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert "@postgres:5432/" in env["DATABASE_URL"]
-    assert env["REDIS_URL"].startswith("redis://redis:6379")
     assert env["WEBHOOK_URL"].startswith("https://")
     assert env["WEBHOOK_URL"].endswith(WEBHOOK_PATH)
     assert env["WEB_PORT"] == WEB_PORT
@@ -105,7 +103,6 @@ def test_each_bot_gets_its_variables(model: dict[str, Any], name: str) -> None:
     assert bot.get("restart") == "unless-stopped"
     deps = bot["depends_on"]
     assert deps["postgres"]["condition"] == "service_healthy"
-    assert deps["redis"]["condition"] == "service_healthy"
     assert deps["migrate"]["condition"] == "service_completed_successfully"
 
 
@@ -125,9 +122,7 @@ def test_the_bots_are_configured_alike(model: dict[str, Any]) -> None:
 def test_databases_are_health_checked_and_kept(model: dict[str, Any]) -> None:
     services = model["services"]
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
-    assert "ping" in " ".join(services["redis"]["healthcheck"]["test"])
     assert any("/var/lib/postgresql/data" in str(v) for v in services["postgres"]["volumes"])
-    assert any("/data" in str(v) for v in services["redis"]["volumes"])
     assert environment(services["postgres"])["POSTGRES_DB"] == "paket"
 
 
