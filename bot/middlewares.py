@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inbox import Ticket, describe
-from bot.people import ensure_person
-from storage import inbox, queries
+from bot.people import person_of_update
+from storage import inbox
 from storage.db import current_session
 from storage.types import utcnow
 from storage.views import PersonView
@@ -78,7 +78,7 @@ class SessionMiddleware(BaseMiddleware):
     async def _person(self, session: AsyncSession, user: User, now: datetime) -> PersonView:
         for attempt in range(2):
             try:
-                person = await ensure_person(
+                return await person_of_update(
                     session,
                     user.id,
                     user.full_name,
@@ -87,7 +87,6 @@ class SessionMiddleware(BaseMiddleware):
                     now,
                     self.default_locale,
                 )
-                return await queries.person_view(session, person)
             except IntegrityError:
                 # The same new user's parallel update created the row first: read it instead.
                 await session.rollback()
