@@ -374,7 +374,7 @@ async def round_view(session: AsyncSession, row: Round) -> RoundView:
 
 async def round_by_id(session: AsyncSession, round_id: int) -> RoundView | None:
     key = ("round", round_id)
-    cached: RoundView | None = CACHE.get(session.info, key)
+    cached: RoundView | None = _cached(session, key)
     if cached is not None:
         return cached
     row = await session.get(Round, round_id)
@@ -383,6 +383,14 @@ async def round_by_id(session: AsyncSession, round_id: int) -> RoundView | None:
     view = await round_view(session, row)
     _keep(session, key, view)
     return view
+
+
+def _cached(session: AsyncSession, key: Any) -> Any:
+    """A cached value, unless this transaction changed a round or a place and has not flushed
+    yet: then it must read its own change, as the identity map would give it."""
+    if touches_watched(session.sync_session):
+        return None
+    return CACHE.get(session.info, key)
 
 
 def _keep(session: AsyncSession, key: Any, value: Any) -> None:
@@ -482,7 +490,7 @@ async def _proposal_header(
     """The round and the village's names: they change only with the calendar or a region
     import, so they come from the cache when the stamp allows."""
     key = ("header", round_id, village_kode)
-    cached: tuple[RoundView, str | None, str | None] | None = CACHE.get(session.info, key)
+    cached: tuple[RoundView, str | None, str | None] | None = _cached(session, key)
     if cached is not None:
         return cached
     header = (await session.execute(_HEADER, {"round_id": round_id, "village": village_kode})).one()
