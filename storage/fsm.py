@@ -9,6 +9,7 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import make_transient_to_detached
 
 from storage.db import current_session
 from storage.models import FsmRecord
@@ -66,6 +67,9 @@ class DatabaseStorage(BaseStorage):
         else:
             record.state, record.data = state, data
 
+    def key_of(self, key: StorageKey) -> str:
+        return self._keys.build(key)
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         await self._put(key, state=value)
@@ -80,3 +84,19 @@ class DatabaseStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         record = await self._get(key)
         return dict(json.loads(record.data)) if record else {}
+
+
+async def prime(
+    session: AsyncSession, storage_key: str, record: tuple[str | None, str] | None
+) -> None:
+    """Hand the update's session an FSM record read along with the person: the storage then
+    reads nothing. It becomes a persistent row without a SELECT, so a change to it is an
+    UPDATE as usual."""
+    records: dict[str, FsmRecord | None] = session.info.setdefault(_RECORDS, {})
+    if record is None:
+        records[storage_key] = None
+        return
+    state, data = record
+    row = FsmRecord(key=storage_key, state=state, data=data)
+    make_transient_to_detached(row)  # as if loaded by a query, then detached
+    records[storage_key] = await session.merge(row, load=False)

@@ -18,6 +18,7 @@ from storage.models import (
     BudgetLine,
     District,
     Follow,
+    FsmRecord,
     Invite,
     ObjectionCounter,
     Person,
@@ -212,6 +213,12 @@ _PERSON_WITH_GRANTS = (
     .where(_PERSON.c.telegram_id == bindparam("telegram_id"))
     .order_by(_GRANT.c.id)
 )
+_FSM = FsmRecord.__table__  # type: ignore[attr-defined]
+# The same, with the conversation state of the update's chat (the embedded FSM storage):
+# aiogram's FSM middleware would read it in a statement of its own right after.
+_PERSON_WITH_GRANTS_AND_FSM = _PERSON_WITH_GRANTS.add_columns(
+    _FSM.c.key.label("fsm_found"), _FSM.c.state.label("fsm_state"), _FSM.c.data.label("fsm_data")
+).outerjoin(_FSM, _FSM.c.key == bindparam("fsm_record"))
 
 
 @dataclass(frozen=True)
@@ -222,12 +229,23 @@ class SeenPerson:
     username: str | None
     unreachable_at: datetime | None
     last_seen_at: datetime
+    # With `fsm_key`: (state, data) of that FSM record, or None when there is none.
+    fsm: tuple[str | None, str] | None = None
 
 
-async def person_for_update(session: AsyncSession, telegram_id: int) -> SeenPerson | None:
+async def person_for_update(
+    session: AsyncSession, telegram_id: int, fsm_key: str | None = None
+) -> SeenPerson | None:
     """The person and their grants, always fresh; also marks the session with the cache stamp,
-    so this update may use what other updates cached under the same stamp."""
-    rows = (await session.execute(_PERSON_WITH_GRANTS, {"telegram_id": telegram_id})).all()
+    so this update may use what other updates cached under the same stamp. With `fsm_key`,
+    the chat's FSM record comes in the same statement."""
+    if fsm_key is None:
+        result = await session.execute(_PERSON_WITH_GRANTS, {"telegram_id": telegram_id})
+    else:
+        result = await session.execute(
+            _PERSON_WITH_GRANTS_AND_FSM, {"telegram_id": telegram_id, "fsm_record": fsm_key}
+        )
+    rows = result.all()
     if not rows:
         return None
     first = rows[0]
@@ -241,7 +259,10 @@ async def person_for_update(session: AsyncSession, telegram_id: int) -> SeenPers
     view = PersonView(
         first.id, telegram_id, first.full_name, first.locale, grants, first.announcements_muted
     )
-    return SeenPerson(view, first.username, first.unreachable_at, first.last_seen_at)
+    fsm = None
+    if fsm_key is not None and first.fsm_found is not None:
+        fsm = (first.fsm_state, first.fsm_data)
+    return SeenPerson(view, first.username, first.unreachable_at, first.last_seen_at, fsm)
 
 
 async def touch_person(session: AsyncSession, person_id: int, **values: Any) -> None:

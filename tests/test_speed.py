@@ -26,9 +26,9 @@ async def test_a_wizard_step_costs_few_statements(db_url):
     steps = await statements_per_step(db_url)
     assert len(steps) == 22
     first_answers = [n for _, n in steps[2:9]]  # title .. households: no budget lines yet
-    assert max(first_answers) <= 6, steps
-    assert max(n for _, n in steps[2:-1]) <= 9, steps  # every step of the form
-    assert steps[1][1] <= 11, steps  # opening the form with a cold cache: 17 before
+    assert max(first_answers) <= 5, steps
+    assert max(n for _, n in steps[2:-1]) <= 7, steps  # every step of the form
+    assert steps[1][1] <= 10, steps  # opening the form with a cold cache: 17 before
 
 
 async def test_grants_come_fresh_with_every_update(sessions, clock):
