@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inbox import Ticket, describe
-from bot.people import ensure_person
-from storage import inbox, queries
+from bot.people import person_of_update
+from storage import inbox
 from storage.db import current_session
+from storage.fsm import DatabaseStorage
 from storage.types import utcnow
 from storage.views import PersonView
 
@@ -57,7 +58,7 @@ class SessionMiddleware(BaseMiddleware):
             try:
                 user: User | None = data.get("event_from_user")
                 if user is not None and not user.is_bot:
-                    data["person"] = await self._person(session, user, now)
+                    data["person"] = await self._person(session, user, now, fsm_key(data))
                 result = await handler(event, data)
                 if ticket is not None and not await inbox.finish(
                     session, ticket.update_id, ticket.chat_id, ticket.worker, utcnow()
@@ -75,10 +76,12 @@ class SessionMiddleware(BaseMiddleware):
                 ticket.done = True
             return result
 
-    async def _person(self, session: AsyncSession, user: User, now: datetime) -> PersonView:
+    async def _person(
+        self, session: AsyncSession, user: User, now: datetime, fsm: str | None
+    ) -> PersonView:
         for attempt in range(2):
             try:
-                person = await ensure_person(
+                return await person_of_update(
                     session,
                     user.id,
                     user.full_name,
@@ -86,14 +89,26 @@ class SessionMiddleware(BaseMiddleware):
                     user.language_code,
                     now,
                     self.default_locale,
+                    fsm,
                 )
-                return await queries.person_view(session, person)
             except IntegrityError:
                 # The same new user's parallel update created the row first: read it instead.
                 await session.rollback()
                 if attempt:
                     raise
         raise AssertionError("unreachable")
+
+
+def fsm_key(data: dict[str, Any]) -> str | None:
+    """The key aiogram's FSM middleware will read next, when the state lives in our database:
+    it is then read with the person. Should it differ, the storage simply reads it itself."""
+    dispatcher = data.get("dispatcher")
+    bot = data.get("bot")
+    fsm = getattr(dispatcher, "fsm", None)
+    if bot is None or fsm is None or not isinstance(fsm.storage, DatabaseStorage):
+        return None
+    context = fsm.resolve_event_context(bot, data)
+    return fsm.storage.key_of(context.key) if context is not None else None
 
 
 class PersonI18nMiddleware(I18nMiddleware):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import audit
 from bot.errors import Invalid, Locked, NotAllowed, NotFound
 from bot.i18n import normalize_locale
+from storage import fsm as fsm_store
 from storage import queries
 from storage import roles as roles_store
 from storage.models import Invite, Person, RoleGrant
@@ -20,6 +21,26 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 # One POKJA member made 30 open invites: unused, unexpired invites per issuer are capped.
 MAX_OPEN_INVITES = 20
+# How stale `last_seen_at` may be: a person who writes often costs no write on every update.
+LAST_SEEN_EVERY = timedelta(minutes=10)
+
+
+def _new_person(
+    telegram_id: int,
+    full_name: str,
+    username: str | None,
+    language_code: str | None,
+    now: datetime,
+    default_locale: str,
+) -> Person:
+    return Person(
+        telegram_id=telegram_id,
+        full_name=full_name[:256],
+        username=username,
+        locale=normalize_locale(language_code, default_locale),
+        created_at=now,
+        last_seen_at=now,
+    )
 
 
 async def ensure_person(
@@ -34,19 +55,12 @@ async def ensure_person(
     """Load the person behind a Telegram user, creating them on first contact."""
     person = await queries.person_by_telegram_id(session, telegram_id)
     if person is None:
-        person = Person(
-            telegram_id=telegram_id,
-            full_name=full_name[:256],
-            username=username,
-            locale=normalize_locale(language_code, default_locale),
-            created_at=now,
-            last_seen_at=now,
-        )
+        person = _new_person(telegram_id, full_name, username, language_code, now, default_locale)
         session.add(person)
         await session.flush()
         return person
     # A person who has written recently needs no write on every update.
-    if (now - person.last_seen_at) > timedelta(minutes=10) or person.full_name != full_name[:256]:
+    if (now - person.last_seen_at) > LAST_SEEN_EVERY or person.full_name != full_name[:256]:
         person.last_seen_at = now
         person.full_name = full_name[:256]
         person.username = username
@@ -54,6 +68,40 @@ async def ensure_person(
         # They wrote to us, so they unblocked the bot: announcements reach them again.
         person.unreachable_at = None
     return person
+
+
+async def person_of_update(
+    session: AsyncSession,
+    telegram_id: int,
+    full_name: str,
+    username: str | None,
+    language_code: str | None,
+    now: datetime,
+    default_locale: str = "id",
+    fsm_key: str | None = None,
+) -> PersonView:
+    """`ensure_person` for the hot path: one read (person and grants, and the chat's FSM
+    record when `fsm_key` is given), and a write only when `ensure_person` would write. The
+    same rules, without loading ORM objects."""
+    seen = await queries.person_for_update(session, telegram_id, fsm_key)
+    if seen is None:
+        person = _new_person(telegram_id, full_name, username, language_code, now, default_locale)
+        session.add(person)
+        await session.flush()
+        return await queries.person_view(session, person)
+    if fsm_key is not None:
+        await fsm_store.prime(session, fsm_key, seen.fsm)
+    view = seen.view
+    name = full_name[:256]
+    changes: dict[str, object] = {}
+    if (now - seen.last_seen_at) > LAST_SEEN_EVERY or view.full_name != name:
+        changes.update(last_seen_at=now, full_name=name, username=username)
+    if seen.unreachable_at is not None:
+        # They wrote to us, so they unblocked the bot: announcements reach them again.
+        changes["unreachable_at"] = None
+    if changes:
+        await queries.touch_person(session, view.id, **changes)
+    return replace(view, full_name=name) if view.full_name != name else view
 
 
 async def set_locale(session: AsyncSession, person_id: int, locale: str, now: datetime) -> str:

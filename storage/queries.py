@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.cache import CACHE, SESSION_VERSION, VERSION_KEY, hold_rows, touches_watched
 from storage.models import (
     Attachment,
     BudgetLine,
     District,
     Follow,
+    FsmRecord,
     Invite,
     ObjectionCounter,
     Person,
@@ -180,6 +183,93 @@ async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Pers
     return result.scalar_one_or_none()
 
 
+_PERSON = Person.__table__  # type: ignore[attr-defined]
+_GRANT = RoleGrant.__table__  # type: ignore[attr-defined]
+_SETTING = Setting.__table__  # type: ignore[attr-defined]
+# The person, their live grants and the cache stamp (see bot/cache.py) in one statement: the
+# one read every update needs. Built once: building it costs more than running it.
+_PERSON_WITH_GRANTS = (
+    select(
+        _PERSON.c.id,
+        _PERSON.c.full_name,
+        _PERSON.c.username,
+        _PERSON.c.locale,
+        _PERSON.c.announcements_muted,
+        _PERSON.c.unreachable_at,
+        _PERSON.c.last_seen_at,
+        _GRANT.c.role,
+        _GRANT.c.district_id,
+        _GRANT.c.village_kode,
+        _GRANT.c.round_id,
+        select(_SETTING.c.value)
+        .where(_SETTING.c.key == VERSION_KEY)
+        .scalar_subquery()
+        .label("stamp"),
+    )
+    .select_from(
+        _PERSON.outerjoin(
+            _GRANT, and_(_GRANT.c.person_id == _PERSON.c.id, _GRANT.c.revoked_at.is_(None))
+        )
+    )
+    .where(_PERSON.c.telegram_id == bindparam("telegram_id"))
+    .order_by(_GRANT.c.id)
+)
+_FSM = FsmRecord.__table__  # type: ignore[attr-defined]
+# The same, with the conversation state of the update's chat (the embedded FSM storage):
+# aiogram's FSM middleware would read it in a statement of its own right after.
+_PERSON_WITH_GRANTS_AND_FSM = _PERSON_WITH_GRANTS.add_columns(
+    _FSM.c.key.label("fsm_found"), _FSM.c.state.label("fsm_state"), _FSM.c.data.label("fsm_data")
+).outerjoin(_FSM, _FSM.c.key == bindparam("fsm_record"))
+
+
+@dataclass(frozen=True)
+class SeenPerson:
+    """The person behind an update, with what decides whether their row needs a write."""
+
+    view: PersonView
+    username: str | None
+    unreachable_at: datetime | None
+    last_seen_at: datetime
+    # With `fsm_key`: (state, data) of that FSM record, or None when there is none.
+    fsm: tuple[str | None, str] | None = None
+
+
+async def person_for_update(
+    session: AsyncSession, telegram_id: int, fsm_key: str | None = None
+) -> SeenPerson | None:
+    """The person and their grants, always fresh; also marks the session with the cache stamp,
+    so this update may use what other updates cached under the same stamp. With `fsm_key`,
+    the chat's FSM record comes in the same statement."""
+    if fsm_key is None:
+        result = await session.execute(_PERSON_WITH_GRANTS, {"telegram_id": telegram_id})
+    else:
+        result = await session.execute(
+            _PERSON_WITH_GRANTS_AND_FSM, {"telegram_id": telegram_id, "fsm_record": fsm_key}
+        )
+    rows = result.all()
+    if not rows:
+        return None
+    first = rows[0]
+    session.info[SESSION_VERSION] = first.stamp or ""
+    hold_rows(session.info)
+    grants = tuple(
+        Grant(Role(r.role), r.district_id, r.village_kode, r.round_id)
+        for r in rows
+        if r.role is not None
+    )
+    view = PersonView(
+        first.id, telegram_id, first.full_name, first.locale, grants, first.announcements_muted
+    )
+    fsm = None
+    if fsm_key is not None and first.fsm_found is not None:
+        fsm = (first.fsm_state, first.fsm_data)
+    return SeenPerson(view, first.username, first.unreachable_at, first.last_seen_at, fsm)
+
+
+async def touch_person(session: AsyncSession, person_id: int, **values: Any) -> None:
+    await session.execute(update(_PERSON).where(_PERSON.c.id == person_id).values(**values))
+
+
 async def grants_of(session: AsyncSession, person_id: int) -> tuple[Grant, ...]:
     rows = await session.execute(
         select(RoleGrant)
@@ -305,8 +395,30 @@ async def round_view(session: AsyncSession, row: Round) -> RoundView:
 
 
 async def round_by_id(session: AsyncSession, round_id: int) -> RoundView | None:
+    key = ("round", round_id)
+    cached: RoundView | None = _cached(session, key)
+    if cached is not None:
+        return cached
     row = await session.get(Round, round_id)
-    return await round_view(session, row) if row else None
+    if row is None:
+        return None
+    view = await round_view(session, row)
+    _keep(session, key, view)
+    return view
+
+
+def _cached(session: AsyncSession, key: Any) -> Any:
+    """A cached value, unless this transaction changed a round or a place and has not flushed
+    yet: then it must read its own change, as the identity map would give it."""
+    if touches_watched(session.sync_session):
+        return None
+    return CACHE.get(session.info, key)
+
+
+def _keep(session: AsyncSession, key: Any, value: Any) -> None:
+    """Cache a value unless this transaction has unflushed changes it may reflect."""
+    if not touches_watched(session.sync_session):
+        CACHE.put(session.info, key, value)
 
 
 async def rounds_of(session: AsyncSession, district_id: int) -> list[RoundView]:
@@ -394,13 +506,27 @@ _HEADER = (
 )
 
 
+async def _proposal_header(
+    session: AsyncSession, round_id: int, village_kode: str
+) -> tuple[RoundView, str | None, str | None]:
+    """The round and the village's names: they change only with the calendar or a region
+    import, so they come from the cache when the stamp allows."""
+    key = ("header", round_id, village_kode)
+    cached: tuple[RoundView, str | None, str | None] | None = _cached(session, key)
+    if cached is not None:
+        return cached
+    header = (await session.execute(_HEADER, {"round_id": round_id, "village": village_kode})).one()
+    round_row, zone, village_name, kecamatan_name = header
+    value = (round_from_row(round_row, zone), village_name, kecamatan_name)
+    _keep(session, key, value)
+    return value
+
+
 async def proposal_view(session: AsyncSession, row: Proposal) -> ProposalView:
     assert row.id is not None
-    header = (
-        await session.execute(_HEADER, {"round_id": row.round_id, "village": row.village_kode})
-    ).one()
-    round_row, zone, village_name, kecamatan_name = header
-    round_view = round_from_row(round_row, zone)
+    round_view, village_name, kecamatan_name = await _proposal_header(
+        session, row.round_id, row.village_kode
+    )
     lines = [
         LineView(
             line.id or 0,

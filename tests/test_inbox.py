@@ -443,7 +443,7 @@ async def test_a_failing_handler_is_retried_then_set_aside_with_one_apology(
 ):
     import bot.middlewares as middlewares
 
-    real = middlewares.ensure_person
+    real = middlewares.person_of_update
     failures = {"Rusak": 99, "Sekali": 1}
 
     async def flaky(session, telegram_id, full_name, *args, **kwargs):
@@ -452,7 +452,7 @@ async def test_a_failing_handler_is_retried_then_set_aside_with_one_apology(
             raise RuntimeError(f"broken for {full_name}")
         return await real(session, telegram_id, full_name, *args, **kwargs)
 
-    monkeypatch.setattr(middlewares, "ensure_person", flaky)
+    monkeypatch.setattr(middlewares, "person_of_update", flaky)
     await bot()
     broken, once, fine = person("Rusak", "id"), person("Sekali", "id"), person("Lancar", "id")
     await broken.send("/start")
