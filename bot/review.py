@@ -21,7 +21,7 @@ from storage import queries
 from storage import review as store
 from storage import roles as roles_store
 from storage.models import ChecklistMark, Evidence, Person, Proposal, Verification
-from storage.review import QueueItem
+from storage.review import ObjectionStatus, QueueItem
 from storage.statuses import PAST_DRAFT
 from storage.views import PersonView, ProposalView, RoundView
 
@@ -248,7 +248,7 @@ class Dossier:
 
     @property
     def open_objections(self) -> list[str]:
-        return [o.number for o in self.objections if o.status == "filed"]
+        return [o.number for o in self.objections if o.status == ObjectionStatus.FILED]
 
 
 def checklist_items(round_: RoundView) -> tuple[str, ...]:
@@ -636,7 +636,7 @@ async def make_final(
     open_ones = [
         o.number or ""
         for o in await store.objections_of_proposal(session, proposal_id)
-        if o.status == "filed"
+        if o.status == ObjectionStatus.FILED
     ]
     policy.require_can_finalize(row.status, open_ones, view.round, now)
     if not await store.decide(

@@ -8,6 +8,7 @@ from typing import TypeVar
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot import commands
 from bot.errors import DomainError
 from handlers.render import error_text
 
@@ -15,7 +16,7 @@ T = TypeVar("T")
 # Errors after which the person simply types the text again; any other refusal ends the step.
 RETYPE = ("reason_short", "too_long", "too_short")
 # /cancel and /back both leave a one-message step (a reason, a reply) without sending it.
-LEAVE = ("cancel", "batal", "back", "kembali")
+LEAVE = (*commands.CANCEL.names, *commands.BACK.names)
 
 
 async def attempt(message: Message, action: Awaitable[T]) -> T | None:
