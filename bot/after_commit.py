@@ -202,6 +202,10 @@ def load(text: str) -> list[TelegramMethod[Any]]:
 # -- sending them -------------------------------------------------------------------------------
 
 
+# Telegram unreachable or failing (5xx): the replies are tried again this soon.
+AWAY_RETRY_S = 2.0
+
+
 @dataclass(frozen=True)
 class Delivery:
     """How sending the held replies ended. `left` are the replies to send again later, after
@@ -223,7 +227,7 @@ async def deliver(bot: Bot, methods: Sequence[TelegramMethod[Any]]) -> Delivery:
             return Delivery(sent, list(methods[index:]), float(exc.retry_after))
         except (TelegramNetworkError, TelegramServerError, TimeoutError, OSError) as exc:
             log.warning("reply %s could not reach Telegram: %s", type(method).__name__, exc)
-            return Delivery(sent, list(methods[index:]), 5.0)
+            return Delivery(sent, list(methods[index:]), AWAY_RETRY_S)
         except TelegramForbiddenError:
             log.info("the person blocked the bot: %s replies not sent", len(methods) - index)
             return Delivery(sent, [])

@@ -205,7 +205,7 @@ async def test_a_person_who_blocked_the_bot_gets_none_of_the_rest() -> None:
     ("refusal", "retry_in"),
     [
         (TelegramRetryAfter(SendMessage(chat_id=1, text="b"), "Too Many Requests", 40), 40.0),
-        (TelegramNetworkError(SendMessage(chat_id=1, text="b"), "connection reset"), 5.0),
+        (TelegramNetworkError(SendMessage(chat_id=1, text="b"), "connection reset"), 2.0),
     ],
 )
 async def test_what_telegram_could_not_take_now_is_left_for_later(
