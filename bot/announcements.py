@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, policy
-from bot.errors import Invalid, NotAllowed, NotFound, Stale
+from bot.errors import Code, Invalid, NotAllowed, NotFound, Stale
 from storage import delivery, queries
 from storage.models import Broadcast
 from storage.views import (
@@ -68,12 +68,12 @@ def pokja_districts(person: PersonView) -> list[int]:
 async def _draft(session: AsyncSession, person: PersonView, broadcast_id: int) -> Broadcast:
     row = await delivery.broadcast_row(session, broadcast_id)
     if row is None or row.kind != "announcement":
-        raise NotFound("announcement")
+        raise NotFound(Code.ANNOUNCEMENT)
     if row.author_id != person.id:
-        raise NotAllowed("not_yours")
+        raise NotAllowed(Code.NOT_YOURS)
     policy.require_pokja(person, row.district_id)
     if row.status != "draft":
-        raise Stale("announcement_sent")
+        raise Stale(Code.ANNOUNCEMENT_SENT)
     return row
 
 
@@ -96,7 +96,7 @@ async def start(
     districts = pokja_districts(person)
     if district_id is None:
         if len(districts) != 1:
-            raise Invalid("choose_district")
+            raise Invalid(Code.CHOOSE_DISTRICT)
         district_id = districts[0]
     policy.require_pokja(person, district_id)
     if existing is not None:
@@ -123,13 +123,13 @@ async def set_body(
 ) -> BroadcastView:
     row = await _draft(session, person, broadcast_id)
     if row.step != "body":
-        raise Stale("step")
+        raise Stale(Code.STEP)
     text = (text or "").strip()
     if not text and media_kind is None:
-        raise Invalid("announcement_empty")
+        raise Invalid(Code.ANNOUNCEMENT_EMPTY)
     limit = CAPTION_MAX if media_kind else BODY_MAX
     if len(text) > limit:
-        raise Invalid("announcement_too_long", limit=limit, length=len(text))
+        raise Invalid(Code.ANNOUNCEMENT_TOO_LONG, limit=limit, length=len(text))
     row.body = text or None
     row.media_kind = media_kind
     row.media_file_id = media_file_id
@@ -149,7 +149,7 @@ async def choose_scope(
     """District and role audiences are complete at once; places are picked one by one next."""
     row = await _draft(session, person, broadcast_id)
     if row.step not in ("audience", "review"):
-        raise Stale("step")
+        raise Stale(Code.STEP)
     previous = json.loads(row.audience or "{}")
     codes = previous.get("codes", []) if previous.get("scope") == scope.value else []
     row.audience = json.dumps({"scope": scope.value, "codes": codes})
@@ -162,7 +162,7 @@ async def edit_audience(
 ) -> BroadcastView:
     row = await _draft(session, person, broadcast_id)
     if row.body is None and row.media_kind is None:
-        raise Stale("step")
+        raise Stale(Code.STEP)
     row.step = "audience"
     return await _view(session, row)
 
@@ -183,17 +183,17 @@ async def toggle_place(
     audience: dict[str, Any] = json.loads(row.audience or "{}")
     scope = audience.get("scope")
     if row.step != "pick" or scope not in (Scope.KECAMATAN.value, Scope.VILLAGES.value):
-        raise Stale("step")
+        raise Stale(Code.STEP)
     region = await delivery.place_in_district(
         session, kode, row.district_id, place_levels(Scope(scope))
     )
     if region is None:
-        raise NotFound("village")
+        raise NotFound(Code.VILLAGE)
     codes: list[str] = list(audience.get("codes", []))
     if kode in codes:
         codes.remove(kode)
     elif len(codes) >= MAX_CODES:
-        raise Invalid("too_many_places", limit=MAX_CODES)
+        raise Invalid(Code.TOO_MANY_PLACES, limit=MAX_CODES)
     else:
         codes.append(kode)
     row.audience = json.dumps({"scope": scope, "codes": sorted(codes)})
@@ -205,9 +205,9 @@ async def finish_picking(
 ) -> BroadcastView:
     row = await _draft(session, person, broadcast_id)
     if row.step != "pick":
-        raise Stale("step")
+        raise Stale(Code.STEP)
     if not json.loads(row.audience or "{}").get("codes"):
-        raise Invalid("no_places")
+        raise Invalid(Code.NO_PLACES)
     row.step = "review"
     return await _view(session, row)
 
@@ -216,7 +216,7 @@ async def preview(session: AsyncSession, person: PersonView, broadcast_id: int) 
     row = await _draft(session, person, broadcast_id)
     view = await _view(session, row)
     if view.scope is None:
-        raise Stale("step")
+        raise Stale(Code.STEP)
     count = await delivery.count_audience(session, view.district_id, view.scope, view.codes)
     return Preview(view, count)
 
@@ -234,10 +234,10 @@ async def confirm(
     """
     row = await delivery.broadcast_row(session, broadcast_id, lock=True)
     if row is None or row.kind != "announcement":
-        raise NotFound("announcement")
+        raise NotFound(Code.ANNOUNCEMENT)
     row = await _draft(session, person, broadcast_id)
     if row.step != "review":
-        raise Stale("step")
+        raise Stale(Code.STEP)
     audience = json.loads(row.audience or "{}")
     scope = Scope(audience["scope"])
     codes: Sequence[str] = audience.get("codes", [])

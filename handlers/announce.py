@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, commands, follows, policy
 from bot import reminders as reminder_rules
-from bot.errors import DomainError, Invalid, Stale
+from bot.errors import Code, DomainError, Invalid, Stale
 from bot.text import join_blocks, q
 from handlers import outbound
 from handlers.callbacks import AckCb, AnnCb
-from handlers.render import error_text, when
+from handlers.formats import when
+from handlers.render import error_text
 from storage import delivery, queries
 from storage.views import BroadcastView, PersonView, Scope
 
@@ -204,7 +205,7 @@ def router() -> Router:
         try:
             view = await announcements.start(session, person, district_id, now)
         except Invalid as exc:
-            if exc.code != "choose_district":
+            if exc.code != Code.CHOOSE_DISTRICT:
                 raise
             names = []
             for d in announcements.pokja_districts(person):
@@ -371,7 +372,7 @@ def router() -> Router:
             elif action in ("k", "l"):
                 view = await announcements.current(session, person)
                 if view is None or view.id != bid or view.step != "pick":
-                    raise Stale("step")
+                    raise Stale(Code.STEP)
                 await callback.answer()
                 update = await picker(session, view, callback_data.page, callback_data.arg or None)
                 await message.edit_text(**update)  # type: ignore[arg-type]
@@ -402,10 +403,10 @@ def router() -> Router:
                 await message.edit_text(_("The announcement was discarded. Nothing was sent."))
                 return
             else:
-                raise Stale("step")
+                raise Stale(Code.STEP)
         except DomainError as exc:
             await callback.answer()
-            await message.answer(stale_text(exc))
+            await message.answer(error_text(exc))
             return
         await callback.answer()
         await state.set_state(Announcing.active)
@@ -493,11 +494,3 @@ def search_marks(
             new_row.append(button)
         rows.append(new_row)
     return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def stale_text(exc: DomainError) -> str:
-    if exc.code in ("announcement_sent",):
-        return _("This announcement was already sent or discarded. /announcements lists them.")
-    if exc.code == "step":
-        return _("That button belongs to an earlier step. /announce shows where you are.")
-    return error_text(exc)

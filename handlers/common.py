@@ -19,7 +19,8 @@ from bot.errors import DomainError
 from bot.text import q
 from handlers import keyboards, villages
 from handlers.callbacks import LangCb, MenuCb
-from handlers.render import error_text, round_line, when
+from handlers.formats import when
+from handlers.render import error_text, round_line
 from storage import queries
 from storage.views import PersonView, Role
 

@@ -22,15 +22,15 @@ from bot.errors import DomainError, Stale
 from bot.i18n import translations
 from bot.text import join_blocks, q
 from handlers.callbacks import DeskCb, InviteCb, QueueCb
+from handlers.formats import proposal_status, when, zone_label
 from handlers.members import members_button
-from handlers.render import error_text, when, zone_label
+from handlers.render import error_text
 from handlers.replies import attempt, opened
 from handlers.review_text import (
     calendar_text,
     candidates_blocks,
     field_label,
     item_label,
-    proposal_status,
     villages_text,
     winners_blocks,
 )

@@ -13,7 +13,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.proposals import ACTIVITIES, EDITABLE, SOURCES, Step
 from handlers.callbacks import DraftCb, LangCb, MenuCb, RoundCb
-from handlers.render import activity_label, field_label, source_label
+from handlers.formats import activity_label, source_label
+from handlers.render import field_label
 from storage.views import ProposalView, RoundView
 
 LANGUAGES = (("id", "Bahasa Indonesia"), ("en", "English"))

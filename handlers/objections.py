@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands, objections
-from bot.errors import DomainError, Locked, NotFound
+from bot.errors import Code, DomainError, Locked, NotFound
 from bot.objections import (
     CATEGORIES,
     MAX_EVIDENCE,
@@ -28,7 +28,8 @@ from bot.objections import (
 from bot.review import guard_pokja
 from bot.text import join_blocks, q
 from handlers.callbacks import ObjCb
-from handlers.render import error_text, money, when
+from handlers.formats import money, when
+from handlers.render import error_text
 from handlers.replies import LEAVE, attempt, opened, reasoned, target
 from handlers.review import resend_files
 from handlers.review_text import (
@@ -474,7 +475,7 @@ def router() -> Router:
         if view is None:
             return
         if view.reply_at is not None:
-            await message.answer(error_text(Locked("already_replied")))
+            await message.answer(error_text(Locked(Code.ALREADY_REPLIED)))
             return
         await state.set_state(Responding.reply)
         await state.set_data({"oid": view.id})

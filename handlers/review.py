@@ -20,7 +20,8 @@ from bot.proposals import ACTIVITIES
 from bot.rounds import parse_date
 from bot.text import join_blocks, q
 from handlers.callbacks import ObjCb, QueueCb, RevCb
-from handlers.render import activity_label, error_text, summary_blocks
+from handlers.formats import activity_label, proposal_status
+from handlers.render import error_text, summary_blocks
 from handlers.replies import RETYPE, attempt, opened
 from handlers.review_text import (
     category_label,
@@ -29,7 +30,6 @@ from handlers.review_text import (
     dossier_blocks,
     item_label,
     outcome_label,
-    proposal_status,
     queue_text,
     timeline_blocks,
 )

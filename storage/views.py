@@ -105,13 +105,7 @@ class RoundView:
     def submission_open(self, now: datetime) -> bool:
         return now < self.submission_deadline
 
-    def objections_open(self, now: datetime) -> bool:
-        """The clarification window: from the candidates announcement to its end date."""
-        if self.candidates_published_at is None or self.clarify_end is None:
-            return False
-        if self.clarify_start is not None and now < self.clarify_start:
-            return False
-        return now < self.clarify_end
+    # Whether objections are open is `bot.policy.clarification`, the one place of that rule.
 
 
 @dataclass(frozen=True)
