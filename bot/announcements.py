@@ -45,9 +45,23 @@ class Kind(StrEnum):
 
 
 class Template(StrEnum):
-    """Events whose params are a contract between the code that queues and the renderer."""
+    """What an event tells; its params are a contract between the code that queues it and its
+    renderer in `handlers.outbound.EVENTS`, which has one for every member. The values are
+    stored with each queued row, so a value is never renamed."""
 
+    ROUND_OPENED = "round_opened"  # to the district's followers
+    CALENDAR_CHANGED = "calendar_changed"  # a date of the round moved
     SUBMITTED = "proposal_submitted"  # a proposal (re)submitted, to the rest of its committee
+    DECISION = "decision"  # the POKJA's review decision, to the committee
+    CANDIDATES = "candidates"  # the candidate winners, opening the clarification window
+    WINNERS = "winners"  # the final winners
+    OBJECTION_TO_COMMITTEE = "objection_to_committee"
+    OBJECTION_TO_POKJA = "objection_to_pokja"
+    OBJECTION_REPLIED = "objection_replied"  # the committee's reply, to the POKJA
+    OBJECTION_ANSWERED = "objection_answered"  # the POKJA's answer, to the objector
+    OBJECTION_OUTCOME = "objection_outcome"  # the POKJA's answer, to the committee
+    ROLE_REVOKED = "role_revoked"  # to the person who lost the role
+    DELIVERY_REPORT = "delivery_report"  # an announcement's figures, to its author (Kind.REPORT)
 
 
 BODY_MAX = 3500
@@ -281,7 +295,7 @@ async def history(session: AsyncSession, person: PersonView) -> list[BroadcastVi
 async def _event_row(
     session: AsyncSession,
     district_id: int,
-    template: str,
+    template: Template,
     params: dict[str, Any],
     audience: dict[str, Any],
     now: datetime,
@@ -292,7 +306,7 @@ async def _event_row(
         kind=kind.value,
         status="queued",
         step="queued",
-        template=template,
+        template=template.value,
         params=json.dumps(params, ensure_ascii=False, default=str),
         audience=json.dumps(audience),
         created_at=now,
@@ -306,7 +320,7 @@ async def _event_row(
 async def queue_event(
     session: AsyncSession,
     district_id: int,
-    template: str,
+    template: Template,
     params: dict[str, Any],
     now: datetime,
     *,
@@ -328,7 +342,7 @@ async def queue_event(
 async def notify(
     session: AsyncSession,
     district_id: int,
-    template: str,
+    template: Template,
     params: dict[str, Any],
     recipients: Sequence[tuple[int, int, str | None]],
     now: datetime,
@@ -378,7 +392,7 @@ async def finish(session: AsyncSession, broadcast: BroadcastView, now: datetime)
     row = await _event_row(
         session,
         broadcast.district_id,
-        "delivery_report",
+        Template.DELIVERY_REPORT,
         report_params(broadcast.id, counts, villages),
         {"scope": "people"},
         now,

@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
+from bot.announcements import Template
 from bot.errors import Code, Invalid, Locked, NotAllowed, NotFound, Stale
 from bot.review import check_reason, deny, guard_pokja, notify_committee
 from storage import queries
@@ -460,7 +461,7 @@ async def file(
     notified = await notify_committee(
         session,
         view,
-        "objection_to_committee",
+        Template.OBJECTION_TO_COMMITTEE,
         {
             "objection": row.id,
             "number": row.number,
@@ -484,7 +485,7 @@ async def _tell_pokja(
     await announcements.notify(
         session,
         view.round.district_id,
-        "objection_to_pokja",
+        Template.OBJECTION_TO_POKJA,
         {
             "objection": row.id,
             "number": row.number,
@@ -642,7 +643,7 @@ async def reply(
     await announcements.notify(
         session,
         view.proposal.round.district_id,
-        "objection_replied",
+        Template.OBJECTION_REPLIED,
         {"objection": objection_id, "number": view.number, "proposal_number": view.proposal.number},
         [(p.id or 0, p.telegram_id, None) for p in pokja],
         now,
@@ -704,7 +705,7 @@ async def answer(
         await announcements.notify(
             session,
             view.proposal.round.district_id,
-            "objection_answered",
+            Template.OBJECTION_ANSWERED,
             {
                 "number": view.number,
                 "proposal_number": view.proposal.number,
@@ -734,7 +735,7 @@ async def answer(
     await notify_committee(
         session,
         view.proposal,
-        "objection_outcome",
+        Template.OBJECTION_OUTCOME,
         {
             "number": view.number,
             "proposal_number": view.proposal.number,

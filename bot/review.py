@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
+from bot.announcements import Template
 from bot.errors import Code, DomainError, Invalid, Locked, NotAllowed, NotFound, Stale
 from storage import queries
 from storage import review as store
@@ -589,7 +590,7 @@ async def decide(
     notified = await notify_committee(
         session,
         fresh,
-        "decision",
+        Template.DECISION,
         {
             "decision": decision,
             "reason": reason,
@@ -606,7 +607,7 @@ async def decide(
 async def notify_committee(
     session: AsyncSession,
     view: ProposalView,
-    template: str,
+    template: Template,
     params: dict[str, Any],
     now: datetime,
 ) -> int:

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
+from bot.announcements import Template
 from bot.errors import Code, Invalid, NotAllowed, NotFound
 from bot.review import check_reason, deny, guard_desk
 from storage import queries
@@ -129,7 +130,7 @@ async def revoke(
     notified = await announcements.notify(
         session,
         district_id,
-        "role_revoked",
+        Template.ROLE_REVOKED,
         {
             "role": role.value,
             "villages": ", ".join(names),

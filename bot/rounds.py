@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit
+from bot.announcements import Template
 from bot.errors import Code, Invalid, Locked, NotFound
 from bot.money import PROPOSAL_CAP
 from bot.reminders import parse_offsets
@@ -89,7 +90,7 @@ async def open_round(
     await announcements.queue_event(
         session,
         district.id,
-        "round_opened",
+        Template.ROUND_OPENED,
         {"round": name, "deadline": submission_deadline.isoformat()},
         now,
     )
@@ -172,7 +173,9 @@ async def set_date(
     await session.flush()
     params = {"round": row.name, "field": name, "old": old, "new": moment}
     if AFFECTS[name] == "district":
-        await announcements.queue_event(session, row.district_id, "calendar_changed", params, now)
+        await announcements.queue_event(
+            session, row.district_id, Template.CALENDAR_CHANGED, params, now
+        )
     else:
         await _tell_committees(session, row, params, now)
     return await queries.round_view(session, row)
@@ -190,7 +193,7 @@ async def _tell_committees(
     for p in await store.district_staff(session, row.district_id):
         people.setdefault(p.id, (p.id or 0, p.telegram_id, None))
     await announcements.notify(
-        session, row.district_id, "calendar_changed", params, list(people.values()), now
+        session, row.district_id, Template.CALENDAR_CHANGED, params, list(people.values()), now
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
+from bot.announcements import Template
 from bot.errors import Code, Invalid, Locked, NotFound, Stale
 from bot.review import guard_pokja
 from storage import delivery, queries
@@ -28,7 +29,7 @@ from storage.views import PersonView, ProposalView, RoundView, Scope
 @dataclass(frozen=True)
 class Draft:
     round: RoundView
-    template: str
+    template: Template
     params: dict[str, Any]
     stamp: int
     villages: list[str]
@@ -105,7 +106,7 @@ async def candidates_draft(
     }
     return Draft(
         round_,
-        "candidates",
+        Template.CANDIDATES,
         params,
         _stamp(groups, round_.clarify_end.isoformat()),
         [g["kode"] for g in groups],
@@ -245,7 +246,7 @@ async def winners_draft(
     }
     # The final result closes the round for everyone who took part, winners or not.
     villages = [kode for kode, _ in await store.villages_with_proposals(session, round_id)]
-    return Draft(round_, "winners", params, _stamp(groups), villages)
+    return Draft(round_, Template.WINNERS, params, _stamp(groups), villages)
 
 
 async def publish_winners(

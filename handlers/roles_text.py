@@ -47,10 +47,8 @@ def role_label(role: str) -> str:
     }.get(role, role)
 
 
-def role_event(broadcast: BroadcastView) -> OutMessage | None:
+def role_event(broadcast: BroadcastView) -> OutMessage:
     """The message that tells a person their role was taken away, in their language."""
-    if broadcast.template != "role_revoked":
-        return None
     p = broadcast.params
     villages = str(p.get("villages") or "")
     head = (
