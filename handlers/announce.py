@@ -19,7 +19,7 @@ from bot import reminders as reminder_rules
 from bot.errors import Code, DomainError, Invalid, Stale
 from bot.text import join_blocks, q
 from handlers import outbound
-from handlers.callbacks import AckCb, AnnCb
+from handlers.callbacks import AckCb, AnnAction, AnnCb
 from handlers.formats import when
 from handlers.render import error_text
 from storage import delivery, queries
@@ -43,8 +43,10 @@ def scope_label(scope: Scope) -> str:
 
 
 def nav_row(builder: InlineKeyboardBuilder, view: BroadcastView) -> None:
-    builder.button(text=_("✏️ Change the text"), callback_data=AnnCb(action="e", id=view.id))
-    builder.button(text=_("✖ Discard"), callback_data=AnnCb(action="x", id=view.id))
+    builder.button(
+        text=_("✏️ Change the text"), callback_data=AnnCb(action=AnnAction.EDIT_TEXT, id=view.id)
+    )
+    builder.button(text=_("✖ Discard"), callback_data=AnnCb(action=AnnAction.DISCARD, id=view.id))
 
 
 async def audience_names(session: AsyncSession, view: BroadcastView) -> str:
@@ -77,7 +79,7 @@ async def show(
         for scope in Scope:
             builder.button(
                 text=scope_label(scope),
-                callback_data=AnnCb(action="s", id=view.id, arg=scope.value),
+                callback_data=AnnCb(action=AnnAction.SCOPE, id=view.id, arg=scope.value),
             )
         nav_row(builder, view)
         await target.answer(_("Who should receive it?"), reply_markup=builder.adjust(1).as_markup())
@@ -97,9 +99,12 @@ async def show(
     if preview.recipients:
         builder.button(
             text=_("📤 Send to {n} people").format(n=preview.recipients),
-            callback_data=AnnCb(action="c", id=view.id),
+            callback_data=AnnCb(action=AnnAction.SEND, id=view.id),
         )
-    builder.button(text=_("👥 Change the recipients"), callback_data=AnnCb(action="a", id=view.id))
+    builder.button(
+        text=_("👥 Change the recipients"),
+        callback_data=AnnCb(action=AnnAction.EDIT_AUDIENCE, id=view.id),
+    )
     nav_row(builder, view)
     lines = [
         _("👆 This is how it will look."),
@@ -125,11 +130,11 @@ async def picker(
         for area in areas[page * PAGE : (page + 1) * PAGE]:
             if view.scope == Scope.KECAMATAN:
                 mark = "✅ " if area.kode in chosen else ""
-                data = AnnCb(action="t", id=view.id, arg=area.kode, page=page)
+                data = AnnCb(action=AnnAction.TOGGLE, id=view.id, arg=area.kode, page=page)
             else:
-                mark, data = "📂 ", AnnCb(action="k", id=view.id, arg=area.kode)
+                mark, data = "📂 ", AnnCb(action=AnnAction.KECAMATAN, id=view.id, arg=area.kode)
             builder.button(text=(mark + area.name)[:64], callback_data=data)
-        total, action, arg = len(areas), "l", ""
+        total, action, arg = len(areas), AnnAction.AREAS, ""
         if view.scope == Scope.KECAMATAN:
             text = _("Tap the kecamatan to include (tap again to remove), then Done.")
         else:
@@ -143,14 +148,18 @@ async def picker(
             mark = "✅ " if village.kode in chosen else ""
             builder.button(
                 text=(mark + village.name)[:64],
-                callback_data=AnnCb(action="t", id=view.id, arg=village.kode, page=page),
+                callback_data=AnnCb(
+                    action=AnnAction.TOGGLE, id=view.id, arg=village.kode, page=page
+                ),
             )
-        total, action, arg = len(villages), "k", kecamatan
+        total, action, arg = len(villages), AnnAction.KECAMATAN, kecamatan
         area = await queries.region_view(session, kecamatan)
         text = _("Villages in Kec. {kecamatan}: tap to include or remove.").format(
             kecamatan=q(area.name if area else kecamatan)
         )
-        builder.button(text=_("◀ All kecamatan"), callback_data=AnnCb(action="l", id=view.id))
+        builder.button(
+            text=_("◀ All kecamatan"), callback_data=AnnCb(action=AnnAction.AREAS, id=view.id)
+        )
     builder.adjust(2)
     nav = InlineKeyboardBuilder()
     if page > 0:
@@ -161,9 +170,12 @@ async def picker(
     done = InlineKeyboardBuilder()
     done.button(
         text=_("✔ Done ({n} chosen)").format(n=len(chosen)),
-        callback_data=AnnCb(action="f", id=view.id),
+        callback_data=AnnCb(action=AnnAction.FINISH, id=view.id),
     )
-    done.button(text=_("👥 Change the recipients"), callback_data=AnnCb(action="a", id=view.id))
+    done.button(
+        text=_("👥 Change the recipients"),
+        callback_data=AnnCb(action=AnnAction.EDIT_AUDIENCE, id=view.id),
+    )
     done.adjust(1)
     builder.attach(done)
     if chosen:
@@ -185,7 +197,9 @@ async def draft_or_say(
 def districts_keyboard(names: list[tuple[int, str]]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for district_id, name in names:
-        builder.button(text=name[:64], callback_data=AnnCb(action="D", id=district_id))
+        builder.button(
+            text=name[:64], callback_data=AnnCb(action=AnnAction.DISTRICT, id=district_id)
+        )
     return builder.adjust(1).as_markup()
 
 
@@ -323,9 +337,9 @@ def router() -> Router:
             builder.button(
                 text=(mark + village.name + f" (Kec. {village.kecamatan_name})")[:64],
                 # page -1: a search result, refreshed in place rather than as a kecamatan page
-                callback_data=AnnCb(action="t", id=view.id, arg=village.kode, page=-1),
+                callback_data=AnnCb(action=AnnAction.TOGGLE, id=view.id, arg=village.kode, page=-1),
             )
-        builder.button(text=_("✔ Done"), callback_data=AnnCb(action="f", id=view.id))
+        builder.button(text=_("✔ Done"), callback_data=AnnCb(action=AnnAction.FINISH, id=view.id))
         await message.answer(
             _("Tap the villages to include (tap again to remove)."),
             reply_markup=builder.adjust(1).as_markup(),
@@ -345,16 +359,16 @@ def router() -> Router:
             await callback.answer()
             return
         action, bid = callback_data.action, callback_data.id
-        if action == "D":
+        if action == AnnAction.DISTRICT:
             await callback.answer()
             await begin(message, state, session, person, now, bid)
             return
         try:
-            if action == "s":
+            if action == AnnAction.SCOPE:
                 view = await announcements.choose_scope(
                     session, person, bid, Scope(callback_data.arg)
                 )
-            elif action == "t":
+            elif action == AnnAction.TOGGLE:
                 view = await announcements.toggle_place(session, person, bid, callback_data.arg)
                 await callback.answer()
                 if callback_data.page < 0:
@@ -369,7 +383,7 @@ def router() -> Router:
                 update = await picker(session, view, callback_data.page, kecamatan)
                 await message.edit_text(**update)  # type: ignore[arg-type]
                 return
-            elif action in ("k", "l"):
+            elif action in (AnnAction.KECAMATAN, AnnAction.AREAS):
                 view = await announcements.current(session, person)
                 if view is None or view.id != bid or view.step != "pick":
                     raise Stale(Code.STEP)
@@ -377,13 +391,13 @@ def router() -> Router:
                 update = await picker(session, view, callback_data.page, callback_data.arg or None)
                 await message.edit_text(**update)  # type: ignore[arg-type]
                 return
-            elif action == "f":
+            elif action == AnnAction.FINISH:
                 view = await announcements.finish_picking(session, person, bid)
-            elif action == "e":
+            elif action == AnnAction.EDIT_TEXT:
                 view = await announcements.edit_body(session, person, bid)
-            elif action == "a":
+            elif action == AnnAction.EDIT_AUDIENCE:
                 view = await announcements.edit_audience(session, person, bid)
-            elif action == "c":
+            elif action == AnnAction.SEND:
                 view = await announcements.confirm(
                     session, person, bid, now, progress=(message.chat.id, message.message_id)
                 )
@@ -396,7 +410,7 @@ def router() -> Router:
                 await delivery.remember_progress(session, view.id, shown)
                 await message.edit_text(shown)
                 return
-            elif action == "x":
+            elif action == AnnAction.DISCARD:
                 await announcements.cancel(session, person, bid)
                 await callback.answer()
                 await state.clear()
@@ -486,7 +500,7 @@ def search_marks(
         new_row = []
         for button in row:
             data = AnnCb.unpack(button.callback_data) if button.callback_data else None
-            if data and data.action == "t":
+            if data and data.action == AnnAction.TOGGLE:
                 label = button.text.removeprefix("✅ ")
                 if data.arg in view.codes:
                     label = "✅ " + label

@@ -17,7 +17,7 @@ from bot.announcements import Kind, Template, report_figures, submitted_view
 from bot.reminders import item_payload
 from bot.sender import OutMessage
 from bot.text import join_blocks, q
-from handlers.callbacks import AckCb, ObjCb
+from handlers.callbacks import AckCb, ObjAction, ObjCb
 from handlers.formats import proposal_status
 from handlers.render import summary_blocks
 from handlers.review_text import (
@@ -127,7 +127,7 @@ def candidates(broadcast: BroadcastView) -> list[OutMessage]:
     buttons = [
         (
             _("⚖️ Object to {number}").format(number=e["number"]),
-            ObjCb(action="n", id=int(e["id"])).pack(),
+            ObjCb(action=ObjAction.NEW, id=int(e["id"])).pack(),
         )
         for g in p["groups"]
         for e in g["entries"]
@@ -199,7 +199,7 @@ def objection_to_committee(broadcast: BroadcastView) -> list[OutMessage]:
         [
             (
                 _("✍️ Reply with a clarification"),
-                ObjCb(action="r", id=int(p["objection"])).pack(),
+                ObjCb(action=ObjAction.REPLY, id=int(p["objection"])).pack(),
             )
         ]
     )
@@ -207,7 +207,7 @@ def objection_to_committee(broadcast: BroadcastView) -> list[OutMessage]:
 
 
 def _open_objection(text: str, objection_id: int) -> list[OutMessage]:
-    markup = _keyboard([(_("Open it"), ObjCb(action="o", id=objection_id).pack())])
+    markup = _keyboard([(_("Open it"), ObjCb(action=ObjAction.OPEN, id=objection_id).pack())])
     return [OutMessage(text, markup=markup)]
 
 
