@@ -21,6 +21,7 @@ from bot import audit, policy
 from bot.errors import Code, Invalid, NotAllowed, NotFound, Stale
 from storage import delivery, queries
 from storage.models import Broadcast
+from storage.statuses import AnnouncementStep, BroadcastKind, BroadcastStatus
 from storage.views import (
     AttachmentView,
     BroadcastView,
@@ -33,15 +34,6 @@ from storage.views import (
     Scope,
     VillageCounts,
 )
-
-
-class Kind(StrEnum):
-    """What a broadcast row is; the sender renders each kind its own way."""
-
-    ANNOUNCEMENT = "announcement"
-    EVENT = "event"
-    REMINDER = "reminder"
-    REPORT = "report"  # an announcement's delivery report, to its author
 
 
 class Template(StrEnum):
@@ -61,7 +53,7 @@ class Template(StrEnum):
     OBJECTION_ANSWERED = "objection_answered"  # the POKJA's answer, to the objector
     OBJECTION_OUTCOME = "objection_outcome"  # the POKJA's answer, to the committee
     ROLE_REVOKED = "role_revoked"  # to the person who lost the role
-    DELIVERY_REPORT = "delivery_report"  # an announcement's figures, to its author (Kind.REPORT)
+    DELIVERY_REPORT = "delivery_report"  # an announcement's figures, to its author
 
 
 BODY_MAX = 3500
@@ -81,12 +73,12 @@ def pokja_districts(person: PersonView) -> list[int]:
 
 async def _draft(session: AsyncSession, person: PersonView, broadcast_id: int) -> Broadcast:
     row = await delivery.broadcast_row(session, broadcast_id)
-    if row is None or row.kind != "announcement":
+    if row is None or row.kind != BroadcastKind.ANNOUNCEMENT:
         raise NotFound(Code.ANNOUNCEMENT)
     if row.author_id != person.id:
         raise NotAllowed(Code.NOT_YOURS)
     policy.require_pokja(person, row.district_id)
-    if row.status != "draft":
+    if row.status != BroadcastStatus.DRAFT:
         raise Stale(Code.ANNOUNCEMENT_SENT)
     return row
 
@@ -114,9 +106,12 @@ async def start(
         district_id = districts[0]
     policy.require_pokja(person, district_id)
     if existing is not None:
-        existing.status = "cancelled"
+        existing.status = BroadcastStatus.CANCELLED
     row = Broadcast(
-        district_id=district_id, kind="announcement", author_id=person.id, created_at=now
+        district_id=district_id,
+        kind=BroadcastKind.ANNOUNCEMENT,
+        author_id=person.id,
+        created_at=now,
     )
     session.add(row)
     return await _view(session, row)
@@ -136,7 +131,7 @@ async def set_body(
     media_file_id: str | None = None,
 ) -> BroadcastView:
     row = await _draft(session, person, broadcast_id)
-    if row.step != "body":
+    if row.step != AnnouncementStep.BODY:
         raise Stale(Code.STEP)
     text = (text or "").strip()
     if not text and media_kind is None:
@@ -147,13 +142,13 @@ async def set_body(
     row.body = text or None
     row.media_kind = media_kind
     row.media_file_id = media_file_id
-    row.step = "review" if row.audience != "{}" else "audience"
+    row.step = AnnouncementStep.REVIEW if row.audience != "{}" else AnnouncementStep.AUDIENCE
     return await _view(session, row)
 
 
 async def edit_body(session: AsyncSession, person: PersonView, broadcast_id: int) -> BroadcastView:
     row = await _draft(session, person, broadcast_id)
-    row.step = "body"
+    row.step = AnnouncementStep.BODY
     return await _view(session, row)
 
 
@@ -162,12 +157,16 @@ async def choose_scope(
 ) -> BroadcastView:
     """District and role audiences are complete at once; places are picked one by one next."""
     row = await _draft(session, person, broadcast_id)
-    if row.step not in ("audience", "review"):
+    if row.step not in (AnnouncementStep.AUDIENCE, AnnouncementStep.REVIEW):
         raise Stale(Code.STEP)
     previous = json.loads(row.audience or "{}")
     codes = previous.get("codes", []) if previous.get("scope") == scope.value else []
     row.audience = json.dumps({"scope": scope.value, "codes": codes})
-    row.step = "pick" if scope in (Scope.KECAMATAN, Scope.VILLAGES) else "review"
+    row.step = (
+        AnnouncementStep.PICK
+        if scope in (Scope.KECAMATAN, Scope.VILLAGES)
+        else AnnouncementStep.REVIEW
+    )
     return await _view(session, row)
 
 
@@ -177,7 +176,7 @@ async def edit_audience(
     row = await _draft(session, person, broadcast_id)
     if row.body is None and row.media_kind is None:
         raise Stale(Code.STEP)
-    row.step = "audience"
+    row.step = AnnouncementStep.AUDIENCE
     return await _view(session, row)
 
 
@@ -196,7 +195,10 @@ async def toggle_place(
     row = await _draft(session, person, broadcast_id)
     audience: dict[str, Any] = json.loads(row.audience or "{}")
     scope = audience.get("scope")
-    if row.step != "pick" or scope not in (Scope.KECAMATAN.value, Scope.VILLAGES.value):
+    if row.step != AnnouncementStep.PICK or scope not in (
+        Scope.KECAMATAN.value,
+        Scope.VILLAGES.value,
+    ):
         raise Stale(Code.STEP)
     region = await delivery.place_in_district(
         session, kode, row.district_id, place_levels(Scope(scope))
@@ -218,11 +220,11 @@ async def finish_picking(
     session: AsyncSession, person: PersonView, broadcast_id: int
 ) -> BroadcastView:
     row = await _draft(session, person, broadcast_id)
-    if row.step != "pick":
+    if row.step != AnnouncementStep.PICK:
         raise Stale(Code.STEP)
     if not json.loads(row.audience or "{}").get("codes"):
         raise Invalid(Code.NO_PLACES)
-    row.step = "review"
+    row.step = AnnouncementStep.REVIEW
     return await _view(session, row)
 
 
@@ -247,24 +249,24 @@ async def confirm(
     A second tap on "send" finds the row no longer a draft (Stale), so nothing is queued twice.
     """
     row = await delivery.broadcast_row(session, broadcast_id, lock=True)
-    if row is None or row.kind != "announcement":
+    if row is None or row.kind != BroadcastKind.ANNOUNCEMENT:
         raise NotFound(Code.ANNOUNCEMENT)
     row = await _draft(session, person, broadcast_id)
-    if row.step != "review":
+    if row.step != AnnouncementStep.REVIEW:
         raise Stale(Code.STEP)
     audience = json.loads(row.audience or "{}")
     scope = Scope(audience["scope"])
     codes: Sequence[str] = audience.get("codes", [])
     assert row.id is not None
-    row.status = "queued"
-    row.step = "queued"
+    row.status = BroadcastStatus.QUEUED
+    row.step = AnnouncementStep.QUEUED
     row.queued_at = now
     if progress is not None:
         row.progress_chat_id, row.progress_message_id = progress
     await session.flush()
     row.total = await delivery.queue_audience(session, row.id, row.district_id, scope, codes, now)
     if row.total == 0:
-        row.status = "done"
+        row.status = BroadcastStatus.DONE
         row.finished_at = now
     audit.record(
         session,
@@ -281,7 +283,7 @@ async def confirm(
 
 async def cancel(session: AsyncSession, person: PersonView, broadcast_id: int) -> None:
     row = await _draft(session, person, broadcast_id)
-    row.status = "cancelled"
+    row.status = BroadcastStatus.CANCELLED
 
 
 async def history(session: AsyncSession, person: PersonView) -> list[BroadcastView]:
@@ -299,13 +301,13 @@ async def _event_row(
     params: dict[str, Any],
     audience: dict[str, Any],
     now: datetime,
-    kind: Kind = Kind.EVENT,
+    kind: BroadcastKind = BroadcastKind.EVENT,
 ) -> Broadcast:
     row = Broadcast(
         district_id=district_id,
-        kind=kind.value,
-        status="queued",
-        step="queued",
+        kind=kind,
+        status=BroadcastStatus.QUEUED,
+        step=AnnouncementStep.QUEUED,
         template=template.value,
         params=json.dumps(params, ensure_ascii=False, default=str),
         audience=json.dumps(audience),
@@ -334,7 +336,7 @@ async def queue_event(
     assert row.id is not None
     row.total = await delivery.queue_audience(session, row.id, district_id, scope, codes, now)
     if row.total == 0:
-        row.status = "done"
+        row.status = BroadcastStatus.DONE
         row.finished_at = now
     return row.id
 
@@ -368,8 +370,8 @@ async def extend_event(
     row = await session.get(Broadcast, broadcast_id)
     assert row is not None
     row.total = await delivery.queue_audience(session, broadcast_id, district_id, scope, (), now)
-    if row.total and row.status == "done":
-        row.status, row.finished_at = "queued", None
+    if row.total and row.status == BroadcastStatus.DONE:
+        row.status, row.finished_at = BroadcastStatus.QUEUED, None
     return row.total
 
 
@@ -382,7 +384,7 @@ async def finish(session: AsyncSession, broadcast: BroadcastView, now: datetime)
     """
     if not await delivery.finish_broadcast(session, broadcast.id, now):
         return False
-    if broadcast.kind != Kind.ANNOUNCEMENT or broadcast.author_id is None:
+    if broadcast.kind != BroadcastKind.ANNOUNCEMENT or broadcast.author_id is None:
         return True
     author = await queries.person_view_by_id(session, broadcast.author_id)
     if author is None:
@@ -396,7 +398,7 @@ async def finish(session: AsyncSession, broadcast: BroadcastView, now: datetime)
         report_params(broadcast.id, counts, villages),
         {"scope": "people"},
         now,
-        kind=Kind.REPORT,
+        kind=BroadcastKind.REPORT,
     )
     assert row.id is not None
     row.total = await delivery.queue_people(

@@ -19,6 +19,7 @@ from bot import audit
 from bot.errors import Code, Invalid
 from storage import delivery, queries
 from storage.models import Broadcast
+from storage.statuses import AnnouncementStep, BroadcastKind, BroadcastStatus
 from storage.views import PersonView, RoundView
 
 DEFAULT_OFFSETS = "7d,3d,1d,3h"
@@ -178,9 +179,9 @@ async def tick(
             continue
         row = Broadcast(
             district_id=district.id,
-            kind="reminder",
-            status="queued",
-            step="queued",
+            kind=BroadcastKind.REMINDER,
+            status=BroadcastStatus.QUEUED,
+            step=AnnouncementStep.QUEUED,
             created_at=now,
             queued_at=now,
         )

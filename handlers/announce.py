@@ -23,6 +23,7 @@ from handlers.callbacks import AckCb, AnnAction, AnnCb
 from handlers.formats import when
 from handlers.render import error_text
 from storage import delivery, queries
+from storage.statuses import AnnouncementStep
 from storage.views import BroadcastView, PersonView, Scope
 
 PAGE = 8
@@ -64,7 +65,7 @@ async def show(
     target: Message, session: AsyncSession, person: PersonView, view: BroadcastView
 ) -> None:
     """Ask for what the draft's step needs next."""
-    if view.step == "body":
+    if view.step == AnnouncementStep.BODY:
         text = _(
             "📢 <b>New announcement for {district}</b>\nWrite the announcement text. You may "
             "also send one photo or document with the text as its caption.\n/cancel leaves and "
@@ -74,7 +75,7 @@ async def show(
             text += "\n\n" + _("Current text:") + "\n" + q(view.body)
         await target.answer(text)
         return
-    if view.step == "audience":
+    if view.step == AnnouncementStep.AUDIENCE:
         builder = InlineKeyboardBuilder()
         for scope in Scope:
             builder.button(
@@ -84,7 +85,7 @@ async def show(
         nav_row(builder, view)
         await target.answer(_("Who should receive it?"), reply_markup=builder.adjust(1).as_markup())
         return
-    if view.step == "pick":
+    if view.step == AnnouncementStep.PICK:
         await target.answer(**await picker(session, view, page=0, kecamatan=None))
         return
     preview = await announcements.preview(session, person, view.id)
@@ -258,9 +259,9 @@ def router() -> Router:
         view = await draft_or_say(message, state, session, person)
         if view is None:
             return
-        if view.step in ("review", "pick"):
+        if view.step in (AnnouncementStep.REVIEW, AnnouncementStep.PICK):
             view = await announcements.edit_audience(session, person, view.id)
-        elif view.step == "audience":
+        elif view.step == AnnouncementStep.AUDIENCE:
             view = await announcements.edit_body(session, person, view.id)
         else:
             await message.answer(_("This is the first step. /cancel leaves and keeps the draft."))
@@ -274,7 +275,7 @@ def router() -> Router:
         view = await draft_or_say(message, state, session, person)
         if view is None:
             return
-        if view.step == "pick" and view.scope == Scope.VILLAGES:
+        if view.step == AnnouncementStep.PICK and view.scope == Scope.VILLAGES:
             await village_search(message, session, view)
             return
         await body(message, session, person, view, message.text, None, None)
@@ -306,7 +307,7 @@ def router() -> Router:
         kind: str | None,
         file_id: str | None,
     ) -> None:
-        if view.step != "body":
+        if view.step != AnnouncementStep.BODY:
             await message.answer(
                 _("Use the buttons above. To replace the text, press ✏️ Change the text.")
             )
@@ -385,7 +386,7 @@ def router() -> Router:
                 return
             elif action in (AnnAction.KECAMATAN, AnnAction.AREAS):
                 view = await announcements.current(session, person)
-                if view is None or view.id != bid or view.step != "pick":
+                if view is None or view.id != bid or view.step != AnnouncementStep.PICK:
                     raise Stale(Code.STEP)
                 await callback.answer()
                 update = await picker(session, view, callback_data.page, callback_data.arg or None)

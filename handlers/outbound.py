@@ -13,7 +13,7 @@ from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import i18n as fmt
-from bot.announcements import Kind, Template, report_figures, submitted_view
+from bot.announcements import Template, report_figures, submitted_view
 from bot.reminders import item_payload
 from bot.sender import OutMessage
 from bot.text import join_blocks, q
@@ -28,6 +28,7 @@ from handlers.review_text import (
     winners_blocks,
 )
 from handlers.roles_text import role_event
+from storage.statuses import BroadcastKind
 from storage.views import BroadcastView, ClaimedRow, DeliveryCounts, VillageCounts
 
 
@@ -55,9 +56,9 @@ class OutboundRenderer:
 
     def message(self, broadcast: BroadcastView, row: ClaimedRow) -> list[OutMessage]:
         with self.i18n.context(), self.i18n.use_locale(self._locale(row.locale)):
-            if broadcast.kind == Kind.ANNOUNCEMENT:
+            if broadcast.kind == BroadcastKind.ANNOUNCEMENT:
                 return [announcement(broadcast)]
-            if broadcast.kind == Kind.REMINDER:
+            if broadcast.kind == BroadcastKind.REMINDER:
                 return [reminder(row)]
             return event(broadcast)
 
@@ -389,7 +390,7 @@ def history_text(broadcasts: list[BroadcastView], counts: dict[int, DeliveryCoun
     blocks = [_("📢 <b>Recent announcements</b>")]
     for b in broadcasts:
         when = fmt.when(b.queued_at or b.created_at, ZoneInfo(b.timezone), locale)
-        if b.kind == Kind.EVENT:
+        if b.kind == BroadcastKind.EVENT:
             # Events are HTML: cut the plain text, or a tag cut in half breaks the message.
             body = plain_text(event(b)[0].text)
         else:

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.money import line_total
+from storage.statuses import AnnouncementStep, BroadcastKind, BroadcastStatus
 
 
 class Role(StrEnum):
@@ -196,9 +197,9 @@ class BroadcastView:
     district_id: int
     district_name: str
     timezone: str
-    kind: str
-    status: str
-    step: str
+    kind: BroadcastKind
+    status: BroadcastStatus
+    step: AnnouncementStep
     author_id: int | None
     body: str | None
     media_kind: str | None

@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from bot.announcements import Kind, Template, report_params, submission_params
+from bot.announcements import Template, report_params, submission_params
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import build_i18n
 from handlers import outbound
 from handlers.outbound import EVENTS, OutboundRenderer
+from storage.statuses import BroadcastKind
 from storage.views import (
     BroadcastView,
     ClaimedRow,
@@ -113,7 +114,7 @@ SAMPLES: dict[Template, dict[str, Any]] = {
 
 
 def broadcast(template: Template | str, params: dict[str, Any]) -> BroadcastView:
-    kind = Kind.REPORT if template == Template.DELIVERY_REPORT else Kind.EVENT
+    kind = BroadcastKind.REPORT if template == Template.DELIVERY_REPORT else BroadcastKind.EVENT
     return BroadcastView(
         1, 1, "Kendal", "Asia/Jakarta", kind.value, "queued", "queued", None, None, None, None,
         str(template), json.loads(json.dumps(params, default=str)), None, (), 1, NOW, NOW, None,
