@@ -192,3 +192,17 @@ def test_no_other_module_compares_the_window_dates() -> None:
                 if names & WINDOW_DATES:
                     copies.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert copies == []
+
+
+def test_an_objector_is_told_why_the_round_takes_no_objection() -> None:
+    from bot import objections
+
+    undated = objections._window_error(replace(HELD, clarify_end=None), ANNOUNCED)
+    assert undated is not None and undated.code == "window_undated"
+    assert undated.params == {"round": "Tahap 1"}
+    closed = objections._window_error(HELD, END)
+    assert closed is not None and closed.code == "window_closed"
+    assert closed.params == {"closed_at": END, "zone": "Asia/Jakarta"}
+    # Not announced, or not yet open: the round has nothing to say; other rounds are asked.
+    assert objections._window_error(a_round(clarify_end=END), ANNOUNCED) is None
+    assert objections._window_error(HELD, ANNOUNCED - TICK) is None
