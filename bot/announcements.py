@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, policy
-from bot.errors import Invalid, NotAllowed, NotFound, Stale
+from bot.errors import Code, Invalid, NotAllowed, NotFound, Stale
 from storage import delivery, queries
 from storage.models import Broadcast
+from storage.statuses import AnnouncementStep, BroadcastKind, BroadcastStatus
 from storage.views import (
     AttachmentView,
     BroadcastView,
@@ -35,19 +36,24 @@ from storage.views import (
 )
 
 
-class Kind(StrEnum):
-    """What a broadcast row is; the sender renders each kind its own way."""
-
-    ANNOUNCEMENT = "announcement"
-    EVENT = "event"
-    REMINDER = "reminder"
-    REPORT = "report"  # an announcement's delivery report, to its author
-
-
 class Template(StrEnum):
-    """Events whose params are a contract between the code that queues and the renderer."""
+    """What an event tells; its params are a contract between the code that queues it and its
+    renderer in `handlers.outbound.EVENTS`, which has one for every member. The values are
+    stored with each queued row, so a value is never renamed."""
 
+    ROUND_OPENED = "round_opened"  # to the district's followers
+    CALENDAR_CHANGED = "calendar_changed"  # a date of the round moved
     SUBMITTED = "proposal_submitted"  # a proposal (re)submitted, to the rest of its committee
+    DECISION = "decision"  # the POKJA's review decision, to the committee
+    CANDIDATES = "candidates"  # the candidate winners, opening the clarification window
+    WINNERS = "winners"  # the final winners
+    OBJECTION_TO_COMMITTEE = "objection_to_committee"
+    OBJECTION_TO_POKJA = "objection_to_pokja"
+    OBJECTION_REPLIED = "objection_replied"  # the committee's reply, to the POKJA
+    OBJECTION_ANSWERED = "objection_answered"  # the POKJA's answer, to the objector
+    OBJECTION_OUTCOME = "objection_outcome"  # the POKJA's answer, to the committee
+    ROLE_REVOKED = "role_revoked"  # to the person who lost the role
+    DELIVERY_REPORT = "delivery_report"  # an announcement's figures, to its author
 
 
 BODY_MAX = 3500
@@ -67,13 +73,13 @@ def pokja_districts(person: PersonView) -> list[int]:
 
 async def _draft(session: AsyncSession, person: PersonView, broadcast_id: int) -> Broadcast:
     row = await delivery.broadcast_row(session, broadcast_id)
-    if row is None or row.kind != "announcement":
-        raise NotFound("announcement")
+    if row is None or row.kind != BroadcastKind.ANNOUNCEMENT:
+        raise NotFound(Code.ANNOUNCEMENT)
     if row.author_id != person.id:
-        raise NotAllowed("not_yours")
+        raise NotAllowed(Code.NOT_YOURS)
     policy.require_pokja(person, row.district_id)
-    if row.status != "draft":
-        raise Stale("announcement_sent")
+    if row.status != BroadcastStatus.DRAFT:
+        raise Stale(Code.ANNOUNCEMENT_SENT)
     return row
 
 
@@ -96,13 +102,16 @@ async def start(
     districts = pokja_districts(person)
     if district_id is None:
         if len(districts) != 1:
-            raise Invalid("choose_district")
+            raise Invalid(Code.CHOOSE_DISTRICT)
         district_id = districts[0]
     policy.require_pokja(person, district_id)
     if existing is not None:
-        existing.status = "cancelled"
+        existing.status = BroadcastStatus.CANCELLED
     row = Broadcast(
-        district_id=district_id, kind="announcement", author_id=person.id, created_at=now
+        district_id=district_id,
+        kind=BroadcastKind.ANNOUNCEMENT,
+        author_id=person.id,
+        created_at=now,
     )
     session.add(row)
     return await _view(session, row)
@@ -122,24 +131,24 @@ async def set_body(
     media_file_id: str | None = None,
 ) -> BroadcastView:
     row = await _draft(session, person, broadcast_id)
-    if row.step != "body":
-        raise Stale("step")
+    if row.step != AnnouncementStep.BODY:
+        raise Stale(Code.STEP)
     text = (text or "").strip()
     if not text and media_kind is None:
-        raise Invalid("announcement_empty")
+        raise Invalid(Code.ANNOUNCEMENT_EMPTY)
     limit = CAPTION_MAX if media_kind else BODY_MAX
     if len(text) > limit:
-        raise Invalid("announcement_too_long", limit=limit, length=len(text))
+        raise Invalid(Code.ANNOUNCEMENT_TOO_LONG, limit=limit, length=len(text))
     row.body = text or None
     row.media_kind = media_kind
     row.media_file_id = media_file_id
-    row.step = "review" if row.audience != "{}" else "audience"
+    row.step = AnnouncementStep.REVIEW if row.audience != "{}" else AnnouncementStep.AUDIENCE
     return await _view(session, row)
 
 
 async def edit_body(session: AsyncSession, person: PersonView, broadcast_id: int) -> BroadcastView:
     row = await _draft(session, person, broadcast_id)
-    row.step = "body"
+    row.step = AnnouncementStep.BODY
     return await _view(session, row)
 
 
@@ -148,12 +157,16 @@ async def choose_scope(
 ) -> BroadcastView:
     """District and role audiences are complete at once; places are picked one by one next."""
     row = await _draft(session, person, broadcast_id)
-    if row.step not in ("audience", "review"):
-        raise Stale("step")
+    if row.step not in (AnnouncementStep.AUDIENCE, AnnouncementStep.REVIEW):
+        raise Stale(Code.STEP)
     previous = json.loads(row.audience or "{}")
     codes = previous.get("codes", []) if previous.get("scope") == scope.value else []
     row.audience = json.dumps({"scope": scope.value, "codes": codes})
-    row.step = "pick" if scope in (Scope.KECAMATAN, Scope.VILLAGES) else "review"
+    row.step = (
+        AnnouncementStep.PICK
+        if scope in (Scope.KECAMATAN, Scope.VILLAGES)
+        else AnnouncementStep.REVIEW
+    )
     return await _view(session, row)
 
 
@@ -162,8 +175,8 @@ async def edit_audience(
 ) -> BroadcastView:
     row = await _draft(session, person, broadcast_id)
     if row.body is None and row.media_kind is None:
-        raise Stale("step")
-    row.step = "audience"
+        raise Stale(Code.STEP)
+    row.step = AnnouncementStep.AUDIENCE
     return await _view(session, row)
 
 
@@ -182,18 +195,21 @@ async def toggle_place(
     row = await _draft(session, person, broadcast_id)
     audience: dict[str, Any] = json.loads(row.audience or "{}")
     scope = audience.get("scope")
-    if row.step != "pick" or scope not in (Scope.KECAMATAN.value, Scope.VILLAGES.value):
-        raise Stale("step")
+    if row.step != AnnouncementStep.PICK or scope not in (
+        Scope.KECAMATAN.value,
+        Scope.VILLAGES.value,
+    ):
+        raise Stale(Code.STEP)
     region = await delivery.place_in_district(
         session, kode, row.district_id, place_levels(Scope(scope))
     )
     if region is None:
-        raise NotFound("village")
+        raise NotFound(Code.VILLAGE)
     codes: list[str] = list(audience.get("codes", []))
     if kode in codes:
         codes.remove(kode)
     elif len(codes) >= MAX_CODES:
-        raise Invalid("too_many_places", limit=MAX_CODES)
+        raise Invalid(Code.TOO_MANY_PLACES, limit=MAX_CODES)
     else:
         codes.append(kode)
     row.audience = json.dumps({"scope": scope, "codes": sorted(codes)})
@@ -204,11 +220,11 @@ async def finish_picking(
     session: AsyncSession, person: PersonView, broadcast_id: int
 ) -> BroadcastView:
     row = await _draft(session, person, broadcast_id)
-    if row.step != "pick":
-        raise Stale("step")
+    if row.step != AnnouncementStep.PICK:
+        raise Stale(Code.STEP)
     if not json.loads(row.audience or "{}").get("codes"):
-        raise Invalid("no_places")
-    row.step = "review"
+        raise Invalid(Code.NO_PLACES)
+    row.step = AnnouncementStep.REVIEW
     return await _view(session, row)
 
 
@@ -216,7 +232,7 @@ async def preview(session: AsyncSession, person: PersonView, broadcast_id: int) 
     row = await _draft(session, person, broadcast_id)
     view = await _view(session, row)
     if view.scope is None:
-        raise Stale("step")
+        raise Stale(Code.STEP)
     count = await delivery.count_audience(session, view.district_id, view.scope, view.codes)
     return Preview(view, count)
 
@@ -233,24 +249,24 @@ async def confirm(
     A second tap on "send" finds the row no longer a draft (Stale), so nothing is queued twice.
     """
     row = await delivery.broadcast_row(session, broadcast_id, lock=True)
-    if row is None or row.kind != "announcement":
-        raise NotFound("announcement")
+    if row is None or row.kind != BroadcastKind.ANNOUNCEMENT:
+        raise NotFound(Code.ANNOUNCEMENT)
     row = await _draft(session, person, broadcast_id)
-    if row.step != "review":
-        raise Stale("step")
+    if row.step != AnnouncementStep.REVIEW:
+        raise Stale(Code.STEP)
     audience = json.loads(row.audience or "{}")
     scope = Scope(audience["scope"])
     codes: Sequence[str] = audience.get("codes", [])
     assert row.id is not None
-    row.status = "queued"
-    row.step = "queued"
+    row.status = BroadcastStatus.QUEUED
+    row.step = AnnouncementStep.QUEUED
     row.queued_at = now
     if progress is not None:
         row.progress_chat_id, row.progress_message_id = progress
     await session.flush()
     row.total = await delivery.queue_audience(session, row.id, row.district_id, scope, codes, now)
     if row.total == 0:
-        row.status = "done"
+        row.status = BroadcastStatus.DONE
         row.finished_at = now
     audit.record(
         session,
@@ -267,7 +283,7 @@ async def confirm(
 
 async def cancel(session: AsyncSession, person: PersonView, broadcast_id: int) -> None:
     row = await _draft(session, person, broadcast_id)
-    row.status = "cancelled"
+    row.status = BroadcastStatus.CANCELLED
 
 
 async def history(session: AsyncSession, person: PersonView) -> list[BroadcastView]:
@@ -281,18 +297,18 @@ async def history(session: AsyncSession, person: PersonView) -> list[BroadcastVi
 async def _event_row(
     session: AsyncSession,
     district_id: int,
-    template: str,
+    template: Template,
     params: dict[str, Any],
     audience: dict[str, Any],
     now: datetime,
-    kind: Kind = Kind.EVENT,
+    kind: BroadcastKind = BroadcastKind.EVENT,
 ) -> Broadcast:
     row = Broadcast(
         district_id=district_id,
-        kind=kind.value,
-        status="queued",
-        step="queued",
-        template=template,
+        kind=kind,
+        status=BroadcastStatus.QUEUED,
+        step=AnnouncementStep.QUEUED,
+        template=template.value,
         params=json.dumps(params, ensure_ascii=False, default=str),
         audience=json.dumps(audience),
         created_at=now,
@@ -306,7 +322,7 @@ async def _event_row(
 async def queue_event(
     session: AsyncSession,
     district_id: int,
-    template: str,
+    template: Template,
     params: dict[str, Any],
     now: datetime,
     *,
@@ -320,7 +336,7 @@ async def queue_event(
     assert row.id is not None
     row.total = await delivery.queue_audience(session, row.id, district_id, scope, codes, now)
     if row.total == 0:
-        row.status = "done"
+        row.status = BroadcastStatus.DONE
         row.finished_at = now
     return row.id
 
@@ -328,7 +344,7 @@ async def queue_event(
 async def notify(
     session: AsyncSession,
     district_id: int,
-    template: str,
+    template: Template,
     params: dict[str, Any],
     recipients: Sequence[tuple[int, int, str | None]],
     now: datetime,
@@ -354,8 +370,8 @@ async def extend_event(
     row = await session.get(Broadcast, broadcast_id)
     assert row is not None
     row.total = await delivery.queue_audience(session, broadcast_id, district_id, scope, (), now)
-    if row.total and row.status == "done":
-        row.status, row.finished_at = "queued", None
+    if row.total and row.status == BroadcastStatus.DONE:
+        row.status, row.finished_at = BroadcastStatus.QUEUED, None
     return row.total
 
 
@@ -368,7 +384,7 @@ async def finish(session: AsyncSession, broadcast: BroadcastView, now: datetime)
     """
     if not await delivery.finish_broadcast(session, broadcast.id, now):
         return False
-    if broadcast.kind != Kind.ANNOUNCEMENT or broadcast.author_id is None:
+    if broadcast.kind != BroadcastKind.ANNOUNCEMENT or broadcast.author_id is None:
         return True
     author = await queries.person_view_by_id(session, broadcast.author_id)
     if author is None:
@@ -378,11 +394,11 @@ async def finish(session: AsyncSession, broadcast: BroadcastView, now: datetime)
     row = await _event_row(
         session,
         broadcast.district_id,
-        "delivery_report",
+        Template.DELIVERY_REPORT,
         report_params(broadcast.id, counts, villages),
         {"scope": "people"},
         now,
-        kind=Kind.REPORT,
+        kind=BroadcastKind.REPORT,
     )
     assert row.id is not None
     row.total = await delivery.queue_people(

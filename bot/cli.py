@@ -16,43 +16,47 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import N_, ConfigError, Settings, load_settings
-from bot.errors import DomainError
+from bot.errors import Code, DomainError
 from bot.i18n import normalize_locale, translations
 from bot.money import AmountError, parse_amount
 from storage.types import utcnow
 from storage.views import DistrictView, Role
 
-INVALID_TEXT = {
-    "village_required": N_("a PAKEM invite needs --village KODE"),
-    "unknown_village": N_("{kode} is not a village of this district"),
-    "no_open_round": N_("no round is open for submissions: open one with `paket-bot round open`"),
-    "several_rounds": N_("several rounds are open ({ids}): choose one with --round ID"),
-    "unknown_round": N_("round {id} does not exist in this district"),
-    "village_not_in_round": N_("village {kode} does not take part in that round"),
-    "village_only_for_pakem": N_("--village and --round apply to PAKEM invites only"),
-    "round_name": N_("--name must be 1 to 120 characters"),
-    "deadline_past": N_("the submission deadline must be in the future"),
-    "ceiling_range": N_("--ceiling must be more than zero and at most Rp 10.000.000.000"),
-    "no_villages": N_(
+INVALID_TEXT: dict[Code, str] = {
+    Code.VILLAGE_REQUIRED: N_("a PAKEM invite needs --village KODE"),
+    Code.UNKNOWN_VILLAGE: N_("{kode} is not a village of this district"),
+    Code.NO_OPEN_ROUND: N_(
+        "no round is open for submissions: open one with `paket-bot round open`"
+    ),
+    Code.SEVERAL_ROUNDS: N_("several rounds are open ({ids}): choose one with --round ID"),
+    Code.UNKNOWN_ROUND: N_("round {id} does not exist in this district"),
+    Code.VILLAGE_NOT_IN_ROUND: N_("village {kode} does not take part in that round"),
+    Code.VILLAGE_ONLY_FOR_PAKEM: N_("--village and --round apply to PAKEM invites only"),
+    Code.ROUND_NAME: N_("--name must be 1 to 120 characters"),
+    Code.DEADLINE_PAST: N_("the submission deadline must be in the future"),
+    Code.CEILING_RANGE: N_("--ceiling must be more than zero and at most Rp 10.000.000.000"),
+    Code.NO_VILLAGES: N_(
         "this district has no villages: run `paket-bot regions import FILE.csv` first"
     ),
-    "unknown_villages": N_("not villages of this district: {kode}"),
-    "reminder_offsets": N_("--reminders looks like 7d,3d,1d,3h (days, hours or minutes before)"),
-    "csv_columns": N_("the CSV lacks the columns: {missing}"),
-    "csv_row": N_("line {line} of the CSV has an empty code or name or an unknown level"),
-    "csv_one_district": N_("the CSV must hold exactly one kabupaten or kota row (found {found})"),
-    "csv_outside": N_("{kode} does not belong to the district in this CSV"),
-    "prefix_taken": N_(
+    Code.UNKNOWN_VILLAGES: N_("not villages of this district: {kode}"),
+    Code.REMINDER_OFFSETS: N_("--reminders looks like 7d,3d,1d,3h (days, hours or minutes before)"),
+    Code.CSV_COLUMNS: N_("the CSV lacks the columns: {missing}"),
+    Code.CSV_ROW: N_("line {line} of the CSV has an empty code or name or an unknown level"),
+    Code.CSV_ONE_DISTRICT: N_(
+        "the CSV must hold exactly one kabupaten or kota row (found {found})"
+    ),
+    Code.CSV_OUTSIDE: N_("{kode} does not belong to the district in this CSV"),
+    Code.PREFIX_TAKEN: N_(
         "another district already numbers its proposals {prefix}: choose another --prefix, "
         "for example {suggestion}"
     ),
-    "prefix_format": N_("--prefix must be 2 to 8 letters or digits, e.g. KDL (not {prefix})"),
-    "no_such_role": N_(
+    Code.PREFIX_FORMAT: N_("--prefix must be 2 to 8 letters or digits, e.g. KDL (not {prefix})"),
+    Code.NO_SUCH_ROLE: N_(
         "that person holds no {role} role here (see `paket-bot people`; PAKEM: check --village)"
     ),
-    "reason_short": N_("--reason must be at least {min} characters"),
-    "too_long": N_("--reason is too long: {length} characters, at most {max}"),
-    "member": N_("that role was revoked meanwhile"),
+    Code.REASON_SHORT: N_("--reason must be at least {min} characters"),
+    Code.TOO_LONG: N_("--reason is too long: {length} characters, at most {max}"),
+    Code.MEMBER: N_("that role was revoked meanwhile"),
 }
 
 
@@ -69,7 +73,7 @@ class CliError(Exception):
 def explain(exc: DomainError) -> str:
     template = INVALID_TEXT.get(exc.code)
     if template is None:
-        return exc.code.replace("_", " ")
+        return exc.code.value.replace("_", " ")
     try:
         return _(template).format(**exc.params)
     except (KeyError, IndexError):

@@ -16,7 +16,7 @@ from functools import lru_cache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, policy
-from bot.errors import Invalid, NotFound
+from bot.errors import Code, Invalid, NotFound
 from storage import queries
 from storage.views import PersonView, VillageView
 
@@ -172,7 +172,7 @@ async def search(
     """Villages for what a person typed, of one district or of all; None as limit gives all.
     Narrow to the district before ranking: the best 8 of all districts may hold none of its own."""
     if len(_key(query)) < MIN_QUERY:
-        raise Invalid("query_short", min=MIN_QUERY)
+        raise Invalid(Code.QUERY_SHORT, min=MIN_QUERY)
     villages = await queries.all_villages(session)
     if district_id is not None:
         villages = [v for v in villages if v.district_id == district_id]
@@ -203,7 +203,7 @@ class Followed:
 async def follow(session: AsyncSession, person_id: int, kode: str, now: datetime) -> Followed:
     village = await queries.village_view(session, kode)
     if village is None:
-        raise NotFound("unknown_village")
+        raise NotFound(Code.UNKNOWN_VILLAGE)
     added = await queries.add_follow(session, person_id, kode, now)
     if added:
         audit.record(
@@ -215,7 +215,7 @@ async def follow(session: AsyncSession, person_id: int, kode: str, now: datetime
 async def unfollow(session: AsyncSession, person_id: int, kode: str, now: datetime) -> VillageView:
     village = await queries.village_view(session, kode)
     if village is None:
-        raise NotFound("unknown_village")
+        raise NotFound(Code.UNKNOWN_VILLAGE)
     if await queries.remove_follow(session, person_id, kode):
         audit.record(
             session, "village.unfollow", at=now, actor_id=person_id, subject=f"village:{kode}"
@@ -227,7 +227,7 @@ async def poster_village(session: AsyncSession, person: PersonView, kode: str) -
     """The village a poster is asked for, if this person works for its district."""
     village = await queries.village_view(session, kode)
     if village is None:
-        raise NotFound("unknown_village")
+        raise NotFound(Code.UNKNOWN_VILLAGE)
     policy.require_pokja(person, village.district_id)
     return village
 

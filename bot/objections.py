@@ -17,7 +17,8 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
-from bot.errors import Invalid, Locked, NotAllowed, NotFound, Stale
+from bot.announcements import Template
+from bot.errors import Code, Invalid, Locked, NotAllowed, NotFound, Stale
 from bot.review import check_reason, deny, guard_pokja, notify_committee
 from storage import queries
 from storage import review as store
@@ -77,21 +78,32 @@ async def open_windows(session: AsyncSession, now: datetime) -> list[RoundView]:
     rounds: list[RoundView] = []
     for district in await queries.districts(session):
         for round_ in await queries.rounds_of(session, district.id):
-            if round_.objections_open(now):
+            if policy.objections_open(round_, now):
                 rounds.append(round_)
     return rounds
 
 
+def _window_error(round_: RoundView, now: datetime) -> Locked | None:
+    """Why this round takes no objection now, when the round itself tells it."""
+    window = policy.clarification(round_, now)
+    if window == policy.Window.CLOSED:
+        return Locked(Code.WINDOW_CLOSED, closed_at=round_.clarify_end, zone=round_.timezone)
+    if window == policy.Window.UNDATED:
+        return Locked(Code.WINDOW_UNDATED, round=round_.name)
+    return None
+
+
 async def _closed_error(session: AsyncSession, now: datetime) -> Locked:
-    ended: list[datetime] = []
+    """No round named: the latest window that closed, else none was ever held."""
+    closed: list[RoundView] = []
     for district in await queries.districts(session):
         for round_ in await queries.rounds_of(session, district.id):
-            if round_.candidates_published_at and round_.clarify_end and round_.clarify_end <= now:
-                ended.append(round_.clarify_end)
-                zone = round_.timezone
-    if ended:
-        return Locked("window_closed", closed_at=max(ended), zone=zone)
-    return Locked("no_window")
+            if policy.clarification(round_, now) == policy.Window.CLOSED:
+                closed.append(round_)
+    if closed:
+        latest = max(closed, key=lambda r: r.clarify_end or now)
+        return Locked(Code.WINDOW_CLOSED, closed_at=latest.clarify_end, zone=latest.timezone)
+    return Locked(Code.NO_WINDOW)
 
 
 async def _view(session: AsyncSession, row: Objection) -> Draft:
@@ -117,21 +129,19 @@ async def _view(session: AsyncSession, row: Objection) -> Draft:
 async def _require_window(
     session: AsyncSession, round_: RoundView, person: PersonView, now: datetime
 ) -> None:
-    if not round_.objections_open(now):
-        if round_.clarify_end is not None and round_.clarify_end <= now:
-            raise Locked("window_closed", closed_at=round_.clarify_end, zone=round_.timezone)
-        raise await _closed_error(session, now)
+    if not policy.objections_open(round_, now):
+        raise _window_error(round_, now) or await _closed_error(session, now)
     filed = await store.count_filed(session, round_.id, person.id)
     if filed >= MAX_PER_WINDOW:
         raise Locked(
-            "objection_limit", max=MAX_PER_WINDOW, until=round_.clarify_end, zone=round_.timezone
+            Code.OBJECTION_LIMIT, max=MAX_PER_WINDOW, until=round_.clarify_end, zone=round_.timezone
         )
 
 
 async def _candidate(session: AsyncSession, proposal_id: int) -> Proposal:
     row = await session.get(Proposal, proposal_id)
     if row is None or row.status != policy.CANDIDATE:
-        raise Invalid("not_a_candidate")
+        raise Invalid(Code.NOT_A_CANDIDATE)
     return row
 
 
@@ -168,7 +178,7 @@ async def start(
         return await _view(session, row)
     if row is not None:
         round_ = await queries.round_by_id(session, row.round_id)
-        if round_ is not None and round_.objections_open(now):
+        if round_ is not None and policy.objections_open(round_, now):
             return await _view(session, row)
         row.status = ObjectionStatus.EXPIRED
     windows = await open_windows(session, now)
@@ -196,9 +206,9 @@ async def _own(
 ) -> Objection:
     row = await session.get(Objection, objection_id)
     if row is None or row.status != ObjectionStatus.DRAFT:
-        raise NotFound("objection")
+        raise NotFound(Code.OBJECTION)
     if row.person_id != person.id:
-        raise NotAllowed("not_yours")
+        raise NotAllowed(Code.NOT_YOURS)
     round_ = await queries.round_by_id(session, row.round_id)
     assert round_ is not None
     await _require_window(session, round_, person, now)
@@ -215,11 +225,11 @@ async def choose_round(
 ) -> Draft:
     row = await session.get(Objection, objection_id)
     if row is None or row.person_id != person.id or row.status != ObjectionStatus.DRAFT:
-        raise NotFound("objection")
+        raise NotFound(Code.OBJECTION)
     _at(row, Step.ROUND)
     round_ = await queries.round_by_id(session, round_id)
     if round_ is None:
-        raise Invalid("option")
+        raise Invalid(Code.OPTION)
     await _require_window(session, round_, person, now)
     row.round_id, row.district_id = round_id, round_.district_id
     row.step = Step.VILLAGE.value
@@ -248,7 +258,7 @@ async def choose_village(
     row = await _own(session, person, objection_id, now)
     _at(row, Step.VILLAGE)
     if kode not in {k for k, _ in await store.candidate_villages(session, row.round_id)}:
-        raise Invalid("option")
+        raise Invalid(Code.OPTION)
     row.village_kode, row.step = kode, Step.CANDIDATE.value
     await session.flush()
     return await _view(session, row)
@@ -261,7 +271,7 @@ async def choose_candidate(
     _at(row, Step.CANDIDATE)
     candidate = await _candidate(session, proposal_id)
     if candidate.round_id != row.round_id:
-        raise Invalid("not_a_candidate")
+        raise Invalid(Code.NOT_A_CANDIDATE)
     row.proposal_id, row.village_kode = candidate.id, candidate.village_kode
     row.step = Step.CATEGORY.value
     await session.flush()
@@ -274,7 +284,7 @@ async def choose_category(
     row = await _own(session, person, objection_id, now)
     _at(row, Step.CATEGORY)
     if category not in CATEGORIES:
-        raise Invalid("option")
+        raise Invalid(Code.OPTION)
     row.category = category
     row.step = (Step.CONFIRM if row.text and row.anonymous is not None else Step.TEXT).value
     await session.flush()
@@ -288,9 +298,9 @@ async def set_text(
     _at(row, Step.TEXT)
     text = (text or "").strip()
     if len(text) > TEXT_MAX:
-        raise Invalid("too_long", max=TEXT_MAX, length=len(text))
+        raise Invalid(Code.TOO_LONG, max=TEXT_MAX, length=len(text))
     if len(text) < TEXT_MIN:
-        raise Invalid("too_short", min=TEXT_MIN)
+        raise Invalid(Code.TOO_SHORT, min=TEXT_MIN)
     row.text = text
     row.step = (Step.CONFIRM if row.anonymous is not None else Step.EVIDENCE).value
     await session.flush()
@@ -310,9 +320,9 @@ async def add_evidence(
     row = await _own(session, person, objection_id, now)
     _at(row, Step.EVIDENCE)
     if kind not in EVIDENCE_KINDS:
-        raise Invalid("evidence_type")
+        raise Invalid(Code.EVIDENCE_TYPE)
     if await store.count_evidence(session, "objection", row.id or 0) >= MAX_EVIDENCE:
-        raise Invalid("attachments_full", max=MAX_EVIDENCE)
+        raise Invalid(Code.ATTACHMENTS_FULL, max=MAX_EVIDENCE)
     await store.add_evidence(
         session, "objection", row.id or 0, kind, file_id, file_unique_id, file_name, now
     )
@@ -363,7 +373,7 @@ async def cancel(session: AsyncSession, person: PersonView, objection_id: int) -
 async def current(session: AsyncSession, person: PersonView, objection_id: int) -> Draft:
     row = await session.get(Objection, objection_id)
     if row is None or row.person_id != person.id or row.status != ObjectionStatus.DRAFT:
-        raise NotFound("objection")
+        raise NotFound(Code.OBJECTION)
     return await _view(session, row)
 
 
@@ -451,7 +461,7 @@ async def file(
     notified = await notify_committee(
         session,
         view,
-        "objection_to_committee",
+        Template.OBJECTION_TO_COMMITTEE,
         {
             "objection": row.id,
             "number": row.number,
@@ -475,7 +485,7 @@ async def _tell_pokja(
     await announcements.notify(
         session,
         view.round.district_id,
-        "objection_to_pokja",
+        Template.OBJECTION_TO_POKJA,
         {
             "objection": row.id,
             "number": row.number,
@@ -539,7 +549,7 @@ async def _read(
 async def _filed(session: AsyncSession, objection_id: int) -> Objection:
     row = await session.get(Objection, objection_id)
     if row is None or row.status not in store.FILED or row.proposal_id is None:
-        raise NotFound("objection")
+        raise NotFound(Code.OBJECTION)
     return row
 
 
@@ -569,7 +579,12 @@ async def committee_view(
     assert prow is not None
     if person.pakem_of(prow.round_id) != prow.village_kode:
         raise await deny(
-            session, person, NotAllowed("not_yours"), "objection.reply", f"objection:{row.id}", now
+            session,
+            person,
+            NotAllowed(Code.NOT_YOURS),
+            "objection.reply",
+            f"objection:{row.id}",
+            now,
         )
     return await _read(session, row, None, False)
 
@@ -588,7 +603,7 @@ async def own_by_number(
     same number twice, and sees both."""
     rows = await store.objections_by_number(session, number.strip().upper(), person.id)
     if not rows:
-        raise NotFound("objection")
+        raise NotFound(Code.OBJECTION)
     return [await _read(session, row, None, False) for row in rows]
 
 
@@ -608,14 +623,14 @@ async def reply(
 ) -> ObjectionView:
     view = await committee_view(session, person, objection_id, now)
     if view.reply_at is not None:
-        raise Locked("already_replied")
+        raise Locked(Code.ALREADY_REPLIED)
     if view.status != ObjectionStatus.FILED:
-        raise Locked("objection_answered")
+        raise Locked(Code.OBJECTION_ANSWERED)
     text = check_reason(text)
     if not await store.reply_objection(
         session, objection_id, {"reply_text": text, "reply_by": person.id, "reply_at": now}
     ):
-        raise Locked("already_replied")
+        raise Locked(Code.ALREADY_REPLIED)
     audit.record(
         session,
         "objection.reply",
@@ -628,7 +643,7 @@ async def reply(
     await announcements.notify(
         session,
         view.proposal.round.district_id,
-        "objection_replied",
+        Template.OBJECTION_REPLIED,
         {"objection": objection_id, "number": view.number, "proposal_number": view.proposal.number},
         [(p.id or 0, p.telegram_id, None) for p in pokja],
         now,
@@ -643,7 +658,7 @@ async def answerable(
     types an answer for nothing, and again at commit."""
     view = await for_pokja(session, person, objection_id, now)
     if view.status != "filed":
-        raise Locked("objection_answered")
+        raise Locked(Code.OBJECTION_ANSWERED)
     return view
 
 
@@ -658,9 +673,9 @@ async def answer(
     """Uphold or dismiss with reasons. An upheld objection sends its candidate back to review."""
     view = await answerable(session, person, objection_id, now)
     if outcome not in OUTCOMES:
-        raise Invalid("option")
+        raise Invalid(Code.OPTION)
     if view.status != ObjectionStatus.FILED:
-        raise Locked("objection_answered")
+        raise Locked(Code.OBJECTION_ANSWERED)
     text = check_reason(text)
     if not await store.answer_objection(
         session,
@@ -673,7 +688,7 @@ async def answer(
             "answered_at": now,
         },
     ):
-        raise Locked("objection_answered")
+        raise Locked(Code.OBJECTION_ANSWERED)
     audit.record(
         session,
         f"objection.{outcome}",
@@ -690,7 +705,7 @@ async def answer(
         await announcements.notify(
             session,
             view.proposal.round.district_id,
-            "objection_answered",
+            Template.OBJECTION_ANSWERED,
             {
                 "number": view.number,
                 "proposal_number": view.proposal.number,
@@ -720,7 +735,7 @@ async def answer(
     await notify_committee(
         session,
         view.proposal,
-        "objection_outcome",
+        Template.OBJECTION_OUTCOME,
         {
             "number": view.number,
             "proposal_number": view.proposal.number,
@@ -749,7 +764,7 @@ async def unmask(
         admin=True,
     )
     if not row.anonymous:
-        raise Invalid("not_anonymous")
+        raise Invalid(Code.NOT_ANONYMOUS)
     reason = check_reason(reason)
     objector = await session.get(Person, row.person_id)
     audit.record(

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
-from bot.errors import Invalid, Locked, NotAllowed, NotFound
+from bot.errors import Code, Invalid, Locked, NotAllowed, NotFound
 from bot.i18n import normalize_locale
 from storage import fsm as fsm_store
 from storage import queries
@@ -145,28 +145,28 @@ async def create_invite(
     """Create a one-time invite. A PAKEM invite belongs to one village in one open round."""
     if role == Role.PAKEM:
         if not village_kode:
-            raise Invalid("village_required")
+            raise Invalid(Code.VILLAGE_REQUIRED)
         region = await queries.village(session, village_kode)
         if region is None or region.district_id != district.id:
-            raise Invalid("unknown_village", kode=village_kode)
+            raise Invalid(Code.UNKNOWN_VILLAGE, kode=village_kode)
         if round_id is None:
             rounds = await queries.open_rounds(session, district.id, now)
             if not rounds:
-                raise Invalid("no_open_round")
+                raise Invalid(Code.NO_OPEN_ROUND)
             if len(rounds) > 1:
-                raise Invalid("several_rounds", ids=", ".join(str(r.id) for r in rounds))
+                raise Invalid(Code.SEVERAL_ROUNDS, ids=", ".join(str(r.id) for r in rounds))
             round_id = rounds[0].id
         round_view = await queries.round_by_id(session, round_id)
         if round_view is None or round_view.district_id != district.id:
-            raise Invalid("unknown_round", id=round_id)
+            raise Invalid(Code.UNKNOWN_ROUND, id=round_id)
         if village_kode not in await queries.round_villages(session, round_id):
-            raise Invalid("village_not_in_round", kode=village_kode)
+            raise Invalid(Code.VILLAGE_NOT_IN_ROUND, kode=village_kode)
     elif village_kode or round_id:
-        raise Invalid("village_only_for_pakem")
+        raise Invalid(Code.VILLAGE_ONLY_FOR_PAKEM)
     if created_by is not None and (
         await roles_store.open_invites(session, created_by, now) >= MAX_OPEN_INVITES
     ):
-        raise Locked("too_many_invites", max=MAX_OPEN_INVITES)
+        raise Locked(Code.TOO_MANY_INVITES, max=MAX_OPEN_INVITES)
     expires_at = now + timedelta(days=days)
     code = new_code()
     invite = Invite(
@@ -212,23 +212,23 @@ async def redeem_invite(
     code = clean_code(raw_code)
     invite = await queries.invite_by_code(session, code) if code else None
     if invite is None:
-        raise Invalid("invite_unknown")
+        raise Invalid(Code.INVITE_UNKNOWN)
     assert invite.id is not None
     if invite.used_at is not None:
         if invite.used_by == person_id:
             return Redeemed(
                 Role(invite.role), invite.district_id, invite.village_kode, invite.round_id, True
             )
-        raise Invalid("invite_used")
+        raise Invalid(Code.INVITE_USED)
     if invite.expires_at <= now:
         district = await queries.district_by_id(session, invite.district_id)
         raise Invalid(
-            "invite_expired",
+            Code.INVITE_EXPIRED,
             expired_at=invite.expires_at,
             zone=district.timezone if district else "Asia/Jakarta",
         )
     if not await queries.claim_invite(session, invite.id, person_id, now):
-        raise Invalid("invite_used")
+        raise Invalid(Code.INVITE_USED)
     already = await queries.has_grant(
         session, person_id, invite.role, invite.district_id, invite.village_kode, invite.round_id
     )
@@ -279,7 +279,7 @@ async def invite_by(
         session, person, district_id, f"invite.{role.value}", f"district:{district_id}", now
     )
     if role not in (Role.POKJA, Role.PAKEM):
-        raise NotAllowed("not_allowed")
+        raise NotAllowed(Code.NOT_ALLOWED)
     district = await queries.district_by_id(session, district_id)
     if district is None:
         raise NotFound()

@@ -13,7 +13,7 @@ from itertools import combinations, count
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
-from bot.errors import Invalid
+from bot.errors import Code, Invalid
 from storage.models import District, Region
 
 LEVELS = {"provinsi", "kabupaten", "kota", "kecamatan", "desa", "kelurahan"}
@@ -104,9 +104,9 @@ def choose_prefix(name: str, wanted: str | None, taken: Iterable[str]) -> str:
         return free_prefix(name, used)
     prefix = wanted.strip().upper()
     if not _PREFIX_FORMAT.fullmatch(prefix):
-        raise Invalid("prefix_format", prefix=wanted)
+        raise Invalid(Code.PREFIX_FORMAT, prefix=wanted)
     if prefix in used:
-        raise Invalid("prefix_taken", prefix=prefix, suggestion=free_prefix(name, used))
+        raise Invalid(Code.PREFIX_TAKEN, prefix=prefix, suggestion=free_prefix(name, used))
     return prefix
 
 
@@ -114,14 +114,14 @@ def parse_rows(text: str) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = {"kode", "nama", "tingkat"} - set(reader.fieldnames or ())
     if missing:
-        raise Invalid("csv_columns", missing=", ".join(sorted(missing)))
+        raise Invalid(Code.CSV_COLUMNS, missing=", ".join(sorted(missing)))
     rows = []
     for number, row in enumerate(reader, start=2):
         kode = (row.get("kode") or "").strip()
         nama = (row.get("nama") or "").strip()
         tingkat = (row.get("tingkat") or "").strip().lower()
         if not kode or not nama or tingkat not in LEVELS:
-            raise Invalid("csv_row", line=number)
+            raise Invalid(Code.CSV_ROW, line=number)
         rows.append({"kode": kode, "nama": nama, "tingkat": tingkat})
     return rows
 
@@ -142,7 +142,7 @@ async def import_regions(
     rows = parse_rows(text)
     districts = [r for r in rows if r["tingkat"] in ("kabupaten", "kota")]
     if len(districts) != 1:
-        raise Invalid("csv_one_district", found=len(districts))
+        raise Invalid(Code.CSV_ONE_DISTRICT, found=len(districts))
     d = districts[0]
     from storage import queries
 
@@ -169,7 +169,7 @@ async def import_regions(
         if row["tingkat"] not in ("kecamatan", "desa", "kelurahan"):
             continue
         if not row["kode"].startswith(d["kode"] + "."):
-            raise Invalid("csv_outside", kode=row["kode"])
+            raise Invalid(Code.CSV_OUTSIDE, kode=row["kode"])
         region = await session.get(Region, row["kode"])
         if region is None:
             region = Region(

@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
-from bot.errors import Invalid
+from bot.errors import Code, Invalid
 from storage import delivery, queries
 from storage.models import Broadcast
+from storage.statuses import AnnouncementStep, BroadcastKind, BroadcastStatus
 from storage.views import PersonView, RoundView
 
 DEFAULT_OFFSETS = "7d,3d,1d,3h"
@@ -34,13 +35,13 @@ def parse_offsets(text: str) -> list[timedelta]:
     for token in text.replace(" ", "").lower().split(","):
         match = _OFFSET_RE.match(token)
         if not match:
-            raise Invalid("reminder_offsets", value=text)
+            raise Invalid(Code.REMINDER_OFFSETS, value=text)
         offset = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
         if not timedelta(minutes=1) <= offset <= timedelta(days=60):
-            raise Invalid("reminder_offsets", value=text)
+            raise Invalid(Code.REMINDER_OFFSETS, value=text)
         offsets.add(offset)
     if not offsets:
-        raise Invalid("reminder_offsets", value=text)
+        raise Invalid(Code.REMINDER_OFFSETS, value=text)
     return sorted(offsets, reverse=True)
 
 
@@ -53,7 +54,7 @@ def parse_quiet_hours(text: str) -> tuple[time, time]:
             for p in (start, end)
         )
     except (ValueError, IndexError):
-        raise Invalid("quiet_hours", value=text) from None
+        raise Invalid(Code.QUIET_HOURS, value=text) from None
     return parsed[0], parsed[1]
 
 
@@ -178,9 +179,9 @@ async def tick(
             continue
         row = Broadcast(
             district_id=district.id,
-            kind="reminder",
-            status="queued",
-            step="queued",
+            kind=BroadcastKind.REMINDER,
+            status=BroadcastStatus.QUEUED,
+            step=AnnouncementStep.QUEUED,
             created_at=now,
             queued_at=now,
         )

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
-from bot.errors import DomainError, Invalid, Locked, NotAllowed, NotFound, Stale
+from bot.announcements import Template
+from bot.errors import Code, DomainError, Invalid, Locked, NotAllowed, NotFound, Stale
 from storage import queries
 from storage import review as store
 from storage import roles as roles_store
@@ -74,7 +75,7 @@ async def deny(
     if logged >= DENIED_PER_HOUR:
         log.info("access.denied not logged (bound reached): person %s %s", person.id, action)
         return exc
-    detail: dict[str, Any] = {"attempted": action, "reason": exc.code}
+    detail: dict[str, Any] = {"attempted": action, "reason": exc.code.value}
     if logged + 1 == DENIED_PER_HOUR:
         detail["bound_reached"] = True
     audit.record(session, "access.denied", at=now, actor_id=person.id, subject=subject, **detail)
@@ -338,12 +339,12 @@ async def mark(
 ) -> Dossier:
     loaded = await load(session, person, proposal_id, "review.checklist", now)
     if item not in checklist_items(loaded.view.round):
-        raise Invalid("option")
+        raise Invalid(Code.OPTION)
     if value not in MARKS:
-        raise Invalid("option")
+        raise Invalid(Code.OPTION)
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
-        raise Invalid("too_long", max=NOTE_MAX, length=len(note))
+        raise Invalid(Code.TOO_LONG, max=NOTE_MAX, length=len(note))
     existing = await session.get(ChecklistMark, (proposal_id, item))
     if existing is None:
         session.add(
@@ -392,9 +393,9 @@ async def _own_draft(
 ) -> Verification:
     row = await session.get(Verification, verification_id)
     if row is None or row.status != "draft":
-        raise NotFound("verification")
+        raise NotFound(Code.VERIFICATION)
     if row.verifier_id != person.id:
-        raise NotAllowed("not_yours")
+        raise NotAllowed(Code.NOT_YOURS)
     await load(session, person, row.proposal_id, "review.verify", now)
     return row
 
@@ -406,7 +407,7 @@ async def verification_note(
     text = text.strip()
     notes = f"{row.notes}\n{text}" if row.notes else text
     if len(notes) > VERIFICATION_NOTES_MAX:
-        raise Invalid("too_long", max=VERIFICATION_NOTES_MAX, length=len(notes))
+        raise Invalid(Code.TOO_LONG, max=VERIFICATION_NOTES_MAX, length=len(notes))
     row.notes = notes
     await session.flush()
     return row
@@ -417,7 +418,7 @@ async def verification_date(
 ) -> Verification:
     row = await _own_draft(session, person, verification_id, now)
     if day > now + timedelta(days=1):
-        raise Invalid("visit_in_future")
+        raise Invalid(Code.VISIT_IN_FUTURE)
     row.visited_at = day
     await session.flush()
     return row
@@ -433,7 +434,7 @@ async def verification_location(
 ) -> Verification:
     row = await _own_draft(session, person, verification_id, now)
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise Invalid("geo_range")
+        raise Invalid(Code.GEO_RANGE)
     row.latitude, row.longitude = latitude, longitude
     await session.flush()
     return row
@@ -452,7 +453,7 @@ async def verification_file(
     row = await _own_draft(session, person, verification_id, now)
     count = await store.count_evidence(session, "verification", row.id or 0)
     if count >= MAX_VERIFICATION_FILES:
-        raise Invalid("attachments_full", max=MAX_VERIFICATION_FILES)
+        raise Invalid(Code.ATTACHMENTS_FULL, max=MAX_VERIFICATION_FILES)
     await store.add_evidence(
         session, "verification", row.id or 0, kind, file_id, file_unique_id, file_name, now
     )
@@ -465,7 +466,7 @@ async def save_verification(
     row = await _own_draft(session, person, verification_id, now)
     files = await store.count_evidence(session, "verification", row.id or 0)
     if not row.notes and not files and row.latitude is None:
-        raise Invalid("verification_empty")
+        raise Invalid(Code.VERIFICATION_EMPTY)
     row.status = "saved"
     audit.record(
         session,
@@ -495,9 +496,9 @@ async def discard_verification(
 def check_reason(text: str) -> str:
     text = (text or "").strip()
     if len(text) < REASON_MIN:
-        raise Invalid("reason_short", min=REASON_MIN)
+        raise Invalid(Code.REASON_SHORT, min=REASON_MIN)
     if len(text) > REASON_MAX:
-        raise Invalid("too_long", max=REASON_MAX, length=len(text))
+        raise Invalid(Code.TOO_LONG, max=REASON_MAX, length=len(text))
     return text
 
 
@@ -509,7 +510,7 @@ async def _stale(session: AsyncSession, proposal_id: int) -> Stale:
         await session.refresh(row)
     names = await store.person_names(session, [entry.actor_id] if entry and entry.actor_id else [])
     return Stale(
-        "decided_meanwhile",
+        Code.DECIDED_MEANWHILE,
         by=names.get(entry.actor_id or 0, "?") if entry else "?",
         at=entry.at if entry else None,
         status=row.status if row else "?",
@@ -530,13 +531,13 @@ async def decidable(
     loaded = await load(session, person, proposal_id, f"review.{decision}", now)
     row = loaded.row
     if decision not in policy.DECISIONS:
-        raise Invalid("option")
+        raise Invalid(Code.OPTION)
     if row.version != expected_version:
         raise await _stale(session, proposal_id)
     try:
         policy.require_decision(row.status, decision, loaded.view.round, now)
     except Locked as exc:
-        if exc.code == "decided":  # the view was current, yet the proposal left review
+        if exc.code == Code.DECIDED:  # the view was current, yet the proposal left review
             raise await _stale(session, proposal_id) from None
         raise
     return loaded
@@ -569,7 +570,7 @@ async def decide(
     deadline = None
     if decision == policy.REVISION:
         if revision_days not in REVISION_DAYS:
-            raise Invalid("option")
+            raise Invalid(Code.OPTION)
         deadline = now + timedelta(days=revision_days or 7)
         values.update(revision_deadline=deadline, revision_note=reason, step="review")
     if not await store.decide(session, proposal_id, expected_version, values):
@@ -589,7 +590,7 @@ async def decide(
     notified = await notify_committee(
         session,
         fresh,
-        "decision",
+        Template.DECISION,
         {
             "decision": decision,
             "reason": reason,
@@ -606,7 +607,7 @@ async def decide(
 async def notify_committee(
     session: AsyncSession,
     view: ProposalView,
-    template: str,
+    template: Template,
     params: dict[str, Any],
     now: datetime,
 ) -> int:

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
-from bot.errors import Invalid, NotAllowed, NotFound
+from bot.announcements import Template
+from bot.errors import Code, Invalid, NotAllowed, NotFound
 from bot.review import check_reason, deny, guard_desk
 from storage import queries
 from storage import roles as store
@@ -28,7 +29,7 @@ def require_may_revoke(actor: PersonView, role: Role, district_id: int) -> None:
     elif role == Role.POKJA:
         policy.require_admin(actor, district_id)
     else:
-        raise NotAllowed("not_admin")
+        raise NotAllowed(Code.NOT_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ async def revocable(
     await guard_desk(session, actor, "role.revoke", now)  # no POKJA role at all: say no more
     grant = await session.get(RoleGrant, grant_id)
     if grant is None:
-        raise NotFound("member")
+        raise NotFound(Code.MEMBER)
     role = Role(grant.role)
     try:
         require_may_revoke(actor, role, grant.district_id)
@@ -59,9 +60,9 @@ async def revocable(
             session, actor, exc, f"role.revoke.{role.value}", f"person:{grant.person_id}", now
         ) from None
     if grant.revoked_at is not None:
-        raise NotFound("member")
+        raise NotFound(Code.MEMBER)
     if grant.person_id == actor.id:
-        raise Invalid("revoke_self")
+        raise Invalid(Code.REVOKE_SELF)
     person = await session.get(Person, grant.person_id)
     assert person is not None
     return Revocable(grant.person_id, person.full_name, role, grant.district_id, grant.village_kode)
@@ -96,10 +97,10 @@ async def revoke(
     reason = check_reason(reason)
     grants = await store.active_grants(session, person.id, role.value, district_id, village_kode)
     if not grants:
-        raise Invalid("no_such_role", role=role.value)
+        raise Invalid(Code.NO_SUCH_ROLE, role=role.value)
     done = await store.revoke(session, [g.id for g in grants if g.id is not None], now)
     if not done:  # another remover was quicker
-        raise NotFound("member")
+        raise NotFound(Code.MEMBER)
     villages = sorted({g.village_kode for g in grants if g.village_kode})
     withdrawn = 0
     if role != Role.PAKEM and not await store.active_grants(
@@ -129,7 +130,7 @@ async def revoke(
     notified = await announcements.notify(
         session,
         district_id,
-        "role_revoked",
+        Template.ROLE_REVOKED,
         {
             "role": role.value,
             "villages": ", ".join(names),
@@ -191,7 +192,12 @@ async def members(
     allowed = removable_roles(actor, district_id)
     if not allowed:
         raise await deny(
-            session, actor, NotAllowed("not_pokja"), "role.members", f"district:{district_id}", now
+            session,
+            actor,
+            NotAllowed(Code.NOT_POKJA),
+            "role.members",
+            f"district:{district_id}",
+            now,
         )
     listed: dict[Role, list[Member]] = {}
     for role in allowed:

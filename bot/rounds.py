@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit
-from bot.errors import Invalid, Locked, NotFound
+from bot.announcements import Template
+from bot.errors import Code, Invalid, Locked, NotFound
 from bot.money import PROPOSAL_CAP
 from bot.reminders import parse_offsets
 from storage import delivery, queries
@@ -34,24 +35,24 @@ async def open_round(
 ) -> RoundView:
     name = name.strip()
     if not name or len(name) > 120:
-        raise Invalid("round_name")
+        raise Invalid(Code.ROUND_NAME)
     if submission_deadline.tzinfo is None:
-        raise Invalid("naive_deadline")
+        raise Invalid(Code.NAIVE_DEADLINE)
     if submission_deadline <= now:
-        raise Invalid("deadline_past")
+        raise Invalid(Code.DEADLINE_PAST)
     if ceiling is not None and not (0 < ceiling <= PROPOSAL_CAP):
-        raise Invalid("ceiling_range")
+        raise Invalid(Code.CEILING_RANGE)
     if reminder_offsets is not None:
         reminder_offsets = ",".join(
             f"{int(o.total_seconds() // 60)}m" for o in parse_offsets(reminder_offsets)
         )
     known = await queries.villages_of(session, district.id)
     if not known:
-        raise Invalid("no_villages")
+        raise Invalid(Code.NO_VILLAGES)
     if villages:
         unknown = sorted(set(villages) - set(known))
         if unknown:
-            raise Invalid("unknown_villages", kode=", ".join(unknown))
+            raise Invalid(Code.UNKNOWN_VILLAGES, kode=", ".join(unknown))
         chosen = sorted(set(villages))
     else:
         chosen = known
@@ -89,7 +90,7 @@ async def open_round(
     await announcements.queue_event(
         session,
         district.id,
-        "round_opened",
+        Template.ROUND_OPENED,
         {"round": name, "deadline": submission_deadline.isoformat()},
         now,
     )
@@ -126,7 +127,7 @@ def check_order(dates: dict[str, datetime | None]) -> None:
         if moment is None:
             continue
         if previous is not None and moment <= previous[1]:
-            raise Invalid("calendar_order", field=name, before=previous[0], when=previous[1])
+            raise Invalid(Code.CALENDAR_ORDER, field=name, before=previous[0], when=previous[1])
         previous = (name, moment)
 
 
@@ -147,14 +148,14 @@ async def set_date(
         raise NotFound()
     await guard_pokja(session, person, row.district_id, "round.calendar", f"round:{round_id}", now)
     if name not in CALENDAR:
-        raise Invalid("option")
+        raise Invalid(Code.OPTION)
     if moment.tzinfo is None:
-        raise Invalid("naive_deadline")
+        raise Invalid(Code.NAIVE_DEADLINE)
     old = getattr(row, name)
     if moment <= now and moment != old:
-        raise Invalid("date_past")
+        raise Invalid(Code.DATE_PAST)
     if name == "clarify_start" and row.candidates_published_at is not None:
-        raise Locked("candidates_published", when=row.candidates_published_at)
+        raise Locked(Code.CANDIDATES_PUBLISHED, when=row.candidates_published_at)
     dates = {field: getattr(row, field) for field in CALENDAR}
     dates[name] = moment
     check_order(dates)
@@ -172,7 +173,9 @@ async def set_date(
     await session.flush()
     params = {"round": row.name, "field": name, "old": old, "new": moment}
     if AFFECTS[name] == "district":
-        await announcements.queue_event(session, row.district_id, "calendar_changed", params, now)
+        await announcements.queue_event(
+            session, row.district_id, Template.CALENDAR_CHANGED, params, now
+        )
     else:
         await _tell_committees(session, row, params, now)
     return await queries.round_view(session, row)
@@ -190,7 +193,7 @@ async def _tell_committees(
     for p in await store.district_staff(session, row.district_id):
         people.setdefault(p.id, (p.id or 0, p.telegram_id, None))
     await announcements.notify(
-        session, row.district_id, "calendar_changed", params, list(people.values()), now
+        session, row.district_id, Template.CALENDAR_CHANGED, params, list(people.values()), now
     )
 
 
@@ -205,9 +208,9 @@ async def set_checklist(
     await guard_pokja(session, person, row.district_id, "round.checklist", f"round:{round_id}", now)
     cleaned = [i.strip()[:80] for i in items if i.strip()]
     if not cleaned:
-        raise Invalid("checklist_empty")
+        raise Invalid(Code.CHECKLIST_EMPTY)
     if len(cleaned) > 15:
-        raise Invalid("checklist_long", max=15)
+        raise Invalid(Code.CHECKLIST_LONG, max=15)
     row.checklist = json.dumps(cleaned, ensure_ascii=False)
     audit.record(
         session,
@@ -231,7 +234,7 @@ async def set_swadaya_min(
         raise NotFound()
     await guard_pokja(session, person, row.district_id, "round.swadaya", f"round:{round_id}", now)
     if not 0 <= percent <= 100:
-        raise Invalid("percent_range")
+        raise Invalid(Code.PERCENT_RANGE)
     old, row.swadaya_min_pct = row.swadaya_min_pct, percent
     audit.record(
         session,
@@ -303,7 +306,7 @@ def parse_date(text: str, zone: str, *, end_of_day: bool) -> datetime:
     cleaned = " ".join((text or "").replace("/", "-").replace(".", "-").split())
     match = re.fullmatch(r"(\d{1,4})-(\d{1,2})-(\d{1,4})(?:\s+(\d{1,2})[:\-](\d{2}))?", cleaned)
     if not match:
-        raise Invalid("date_format")
+        raise Invalid(Code.DATE_FORMAT)
     a, month, c, hour, minute = match.groups()
     year, day = (int(a), int(c)) if len(a) == 4 else (int(c), int(a))
     try:
@@ -314,9 +317,9 @@ def parse_date(text: str, zone: str, *, end_of_day: bool) -> datetime:
                 datetime(year, int(month), day).date(), time(23, 59) if end_of_day else time(0, 0)
             )
     except ValueError:
-        raise Invalid("date_format") from None
+        raise Invalid(Code.DATE_FORMAT) from None
     if not 2000 <= year <= 2100:
-        raise Invalid("date_format")
+        raise Invalid(Code.DATE_FORMAT)
     return moment.replace(tzinfo=ZoneInfo(zone))
 
 

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, audit, policy
-from bot.errors import Invalid, Locked, NotFound, Stale
+from bot.announcements import Template
+from bot.errors import Code, Invalid, Locked, NotFound, Stale
 from bot.review import guard_pokja
 from storage import delivery, queries
 from storage import review as store
@@ -28,7 +29,7 @@ from storage.views import PersonView, ProposalView, RoundView, Scope
 @dataclass(frozen=True)
 class Draft:
     round: RoundView
-    template: str
+    template: Template
     params: dict[str, Any]
     stamp: int
     villages: list[str]
@@ -83,20 +84,19 @@ async def candidates_draft(
 ) -> Draft:
     round_ = await _round(session, person, round_id, "winners.candidates", now)
     if round_.candidates_published_at is not None:
-        raise Locked("candidates_published", when=round_.candidates_published_at)
-    if round_.clarify_end is None or round_.clarify_end <= now:
-        raise Invalid("clarify_end_needed")
+        raise Locked(Code.CANDIDATES_PUBLISHED, when=round_.candidates_published_at)
+    policy.require_window_can_open(round_, now)
     if round_.review_end is not None and now < round_.review_end:
         # The calendar is a public promise: committees were told the review runs until then.
-        raise Locked("review_not_over", until=round_.review_end, zone=round_.timezone)
+        raise Locked(Code.REVIEW_NOT_OVER, until=round_.review_end, zone=round_.timezone)
     undecided = await store.round_proposals(session, round_id, [policy.SUBMITTED, policy.REVISION])
     if undecided:
         # Shortlisting closes with the announcement: a proposal still in review would lose.
-        raise Invalid("review_unfinished", numbers=", ".join(r.number or "" for r in undecided))
+        raise Invalid(Code.REVIEW_UNFINISHED, numbers=", ".join(r.number or "" for r in undecided))
     groups = await _grouped(session, round_, [policy.CANDIDATE])
     if not groups:
-        raise Invalid("no_candidates")
-    start = round_.clarify_start if round_.clarify_start and round_.clarify_start > now else now
+        raise Invalid(Code.NO_CANDIDATES)
+    start = policy.window_opens(now, round_.clarify_start)
     params = {
         "round": round_.name,
         "round_id": round_.id,
@@ -106,7 +106,7 @@ async def candidates_draft(
     }
     return Draft(
         round_,
-        "candidates",
+        Template.CANDIDATES,
         params,
         _stamp(groups, round_.clarify_end.isoformat()),
         [g["kode"] for g in groups],
@@ -155,7 +155,7 @@ async def _as_previewed(
         raise NotFound()
     draft = await maker(session, person, round_id, now)
     if draft.stamp != stamp:
-        raise Stale("list_changed")
+        raise Stale(Code.LIST_CHANGED)
     return row, draft
 
 
@@ -164,8 +164,7 @@ async def publish_candidates(
 ) -> int:
     row, draft = await _as_previewed(session, person, round_id, stamp, now, candidates_draft)
     row.candidates_published_at = now
-    if row.clarify_start is None or row.clarify_start < now:
-        row.clarify_start = now
+    row.clarify_start = policy.window_opens(now, row.clarify_start)
     broadcast_id = await _queue(session, draft, now)
     audit.record(
         session,
@@ -219,19 +218,18 @@ async def winners_draft(
 ) -> Draft:
     round_ = await _round(session, person, round_id, "winners.final", now)
     if round_.winners_published_at is not None:
-        raise Locked("winners_published", when=round_.winners_published_at)
-    if round_.candidates_published_at is None:
-        raise Invalid("no_candidates_announced")
-    if round_.clarify_end is not None and now < round_.clarify_end:
-        raise Locked("window_still_open", until=round_.clarify_end, zone=round_.timezone)
+        raise Locked(Code.WINNERS_PUBLISHED, when=round_.winners_published_at)
+    if policy.clarification(round_, now) == policy.Window.NOT_ANNOUNCED:
+        raise Invalid(Code.NO_CANDIDATES_ANNOUNCED)
+    policy.require_window_held(round_, now)
     undecided = [
         r.number or "" for r in await store.round_proposals(session, round_id, [policy.CANDIDATE])
     ]
     if undecided:
-        raise Invalid("undecided", numbers=", ".join(undecided))
+        raise Invalid(Code.UNDECIDED, numbers=", ".join(undecided))
     groups = await _grouped(session, round_, [policy.WINNER])
     if not groups:
-        raise Invalid("no_winners")
+        raise Invalid(Code.NO_WINNERS)
     counts = await summary(session, round_)
     params = {
         "round": round_.name,
@@ -248,7 +246,7 @@ async def winners_draft(
     }
     # The final result closes the round for everyone who took part, winners or not.
     villages = [kode for kode, _ in await store.villages_with_proposals(session, round_id)]
-    return Draft(round_, "winners", params, _stamp(groups), villages)
+    return Draft(round_, Template.WINNERS, params, _stamp(groups), villages)
 
 
 async def publish_winners(

@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announcements, commands, follows, policy
 from bot import reminders as reminder_rules
-from bot.errors import DomainError, Invalid, Stale
+from bot.errors import Code, DomainError, Invalid, Stale
 from bot.text import join_blocks, q
 from handlers import outbound
-from handlers.callbacks import AckCb, AnnCb
-from handlers.render import error_text, when
+from handlers.callbacks import AckCb, AnnAction, AnnCb
+from handlers.formats import when
+from handlers.render import error_text
 from storage import delivery, queries
+from storage.statuses import AnnouncementStep
 from storage.views import BroadcastView, PersonView, Scope
 
 PAGE = 8
@@ -42,8 +44,10 @@ def scope_label(scope: Scope) -> str:
 
 
 def nav_row(builder: InlineKeyboardBuilder, view: BroadcastView) -> None:
-    builder.button(text=_("✏️ Change the text"), callback_data=AnnCb(action="e", id=view.id))
-    builder.button(text=_("✖ Discard"), callback_data=AnnCb(action="x", id=view.id))
+    builder.button(
+        text=_("✏️ Change the text"), callback_data=AnnCb(action=AnnAction.EDIT_TEXT, id=view.id)
+    )
+    builder.button(text=_("✖ Discard"), callback_data=AnnCb(action=AnnAction.DISCARD, id=view.id))
 
 
 async def audience_names(session: AsyncSession, view: BroadcastView) -> str:
@@ -61,7 +65,7 @@ async def show(
     target: Message, session: AsyncSession, person: PersonView, view: BroadcastView
 ) -> None:
     """Ask for what the draft's step needs next."""
-    if view.step == "body":
+    if view.step == AnnouncementStep.BODY:
         text = _(
             "📢 <b>New announcement for {district}</b>\nWrite the announcement text. You may "
             "also send one photo or document with the text as its caption.\n/cancel leaves and "
@@ -71,17 +75,17 @@ async def show(
             text += "\n\n" + _("Current text:") + "\n" + q(view.body)
         await target.answer(text)
         return
-    if view.step == "audience":
+    if view.step == AnnouncementStep.AUDIENCE:
         builder = InlineKeyboardBuilder()
         for scope in Scope:
             builder.button(
                 text=scope_label(scope),
-                callback_data=AnnCb(action="s", id=view.id, arg=scope.value),
+                callback_data=AnnCb(action=AnnAction.SCOPE, id=view.id, arg=scope.value),
             )
         nav_row(builder, view)
         await target.answer(_("Who should receive it?"), reply_markup=builder.adjust(1).as_markup())
         return
-    if view.step == "pick":
+    if view.step == AnnouncementStep.PICK:
         await target.answer(**await picker(session, view, page=0, kecamatan=None))
         return
     preview = await announcements.preview(session, person, view.id)
@@ -96,9 +100,12 @@ async def show(
     if preview.recipients:
         builder.button(
             text=_("📤 Send to {n} people").format(n=preview.recipients),
-            callback_data=AnnCb(action="c", id=view.id),
+            callback_data=AnnCb(action=AnnAction.SEND, id=view.id),
         )
-    builder.button(text=_("👥 Change the recipients"), callback_data=AnnCb(action="a", id=view.id))
+    builder.button(
+        text=_("👥 Change the recipients"),
+        callback_data=AnnCb(action=AnnAction.EDIT_AUDIENCE, id=view.id),
+    )
     nav_row(builder, view)
     lines = [
         _("👆 This is how it will look."),
@@ -124,11 +131,11 @@ async def picker(
         for area in areas[page * PAGE : (page + 1) * PAGE]:
             if view.scope == Scope.KECAMATAN:
                 mark = "✅ " if area.kode in chosen else ""
-                data = AnnCb(action="t", id=view.id, arg=area.kode, page=page)
+                data = AnnCb(action=AnnAction.TOGGLE, id=view.id, arg=area.kode, page=page)
             else:
-                mark, data = "📂 ", AnnCb(action="k", id=view.id, arg=area.kode)
+                mark, data = "📂 ", AnnCb(action=AnnAction.KECAMATAN, id=view.id, arg=area.kode)
             builder.button(text=(mark + area.name)[:64], callback_data=data)
-        total, action, arg = len(areas), "l", ""
+        total, action, arg = len(areas), AnnAction.AREAS, ""
         if view.scope == Scope.KECAMATAN:
             text = _("Tap the kecamatan to include (tap again to remove), then Done.")
         else:
@@ -142,14 +149,18 @@ async def picker(
             mark = "✅ " if village.kode in chosen else ""
             builder.button(
                 text=(mark + village.name)[:64],
-                callback_data=AnnCb(action="t", id=view.id, arg=village.kode, page=page),
+                callback_data=AnnCb(
+                    action=AnnAction.TOGGLE, id=view.id, arg=village.kode, page=page
+                ),
             )
-        total, action, arg = len(villages), "k", kecamatan
+        total, action, arg = len(villages), AnnAction.KECAMATAN, kecamatan
         area = await queries.region_view(session, kecamatan)
         text = _("Villages in Kec. {kecamatan}: tap to include or remove.").format(
             kecamatan=q(area.name if area else kecamatan)
         )
-        builder.button(text=_("◀ All kecamatan"), callback_data=AnnCb(action="l", id=view.id))
+        builder.button(
+            text=_("◀ All kecamatan"), callback_data=AnnCb(action=AnnAction.AREAS, id=view.id)
+        )
     builder.adjust(2)
     nav = InlineKeyboardBuilder()
     if page > 0:
@@ -160,9 +171,12 @@ async def picker(
     done = InlineKeyboardBuilder()
     done.button(
         text=_("✔ Done ({n} chosen)").format(n=len(chosen)),
-        callback_data=AnnCb(action="f", id=view.id),
+        callback_data=AnnCb(action=AnnAction.FINISH, id=view.id),
     )
-    done.button(text=_("👥 Change the recipients"), callback_data=AnnCb(action="a", id=view.id))
+    done.button(
+        text=_("👥 Change the recipients"),
+        callback_data=AnnCb(action=AnnAction.EDIT_AUDIENCE, id=view.id),
+    )
     done.adjust(1)
     builder.attach(done)
     if chosen:
@@ -184,7 +198,9 @@ async def draft_or_say(
 def districts_keyboard(names: list[tuple[int, str]]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for district_id, name in names:
-        builder.button(text=name[:64], callback_data=AnnCb(action="D", id=district_id))
+        builder.button(
+            text=name[:64], callback_data=AnnCb(action=AnnAction.DISTRICT, id=district_id)
+        )
     return builder.adjust(1).as_markup()
 
 
@@ -204,7 +220,7 @@ def router() -> Router:
         try:
             view = await announcements.start(session, person, district_id, now)
         except Invalid as exc:
-            if exc.code != "choose_district":
+            if exc.code != Code.CHOOSE_DISTRICT:
                 raise
             names = []
             for d in announcements.pokja_districts(person):
@@ -243,9 +259,9 @@ def router() -> Router:
         view = await draft_or_say(message, state, session, person)
         if view is None:
             return
-        if view.step in ("review", "pick"):
+        if view.step in (AnnouncementStep.REVIEW, AnnouncementStep.PICK):
             view = await announcements.edit_audience(session, person, view.id)
-        elif view.step == "audience":
+        elif view.step == AnnouncementStep.AUDIENCE:
             view = await announcements.edit_body(session, person, view.id)
         else:
             await message.answer(_("This is the first step. /cancel leaves and keeps the draft."))
@@ -259,7 +275,7 @@ def router() -> Router:
         view = await draft_or_say(message, state, session, person)
         if view is None:
             return
-        if view.step == "pick" and view.scope == Scope.VILLAGES:
+        if view.step == AnnouncementStep.PICK and view.scope == Scope.VILLAGES:
             await village_search(message, session, view)
             return
         await body(message, session, person, view, message.text, None, None)
@@ -291,7 +307,7 @@ def router() -> Router:
         kind: str | None,
         file_id: str | None,
     ) -> None:
-        if view.step != "body":
+        if view.step != AnnouncementStep.BODY:
             await message.answer(
                 _("Use the buttons above. To replace the text, press ✏️ Change the text.")
             )
@@ -322,9 +338,9 @@ def router() -> Router:
             builder.button(
                 text=(mark + village.name + f" (Kec. {village.kecamatan_name})")[:64],
                 # page -1: a search result, refreshed in place rather than as a kecamatan page
-                callback_data=AnnCb(action="t", id=view.id, arg=village.kode, page=-1),
+                callback_data=AnnCb(action=AnnAction.TOGGLE, id=view.id, arg=village.kode, page=-1),
             )
-        builder.button(text=_("✔ Done"), callback_data=AnnCb(action="f", id=view.id))
+        builder.button(text=_("✔ Done"), callback_data=AnnCb(action=AnnAction.FINISH, id=view.id))
         await message.answer(
             _("Tap the villages to include (tap again to remove)."),
             reply_markup=builder.adjust(1).as_markup(),
@@ -344,16 +360,16 @@ def router() -> Router:
             await callback.answer()
             return
         action, bid = callback_data.action, callback_data.id
-        if action == "D":
+        if action == AnnAction.DISTRICT:
             await callback.answer()
             await begin(message, state, session, person, now, bid)
             return
         try:
-            if action == "s":
+            if action == AnnAction.SCOPE:
                 view = await announcements.choose_scope(
                     session, person, bid, Scope(callback_data.arg)
                 )
-            elif action == "t":
+            elif action == AnnAction.TOGGLE:
                 view = await announcements.toggle_place(session, person, bid, callback_data.arg)
                 await callback.answer()
                 if callback_data.page < 0:
@@ -368,21 +384,21 @@ def router() -> Router:
                 update = await picker(session, view, callback_data.page, kecamatan)
                 await message.edit_text(**update)  # type: ignore[arg-type]
                 return
-            elif action in ("k", "l"):
+            elif action in (AnnAction.KECAMATAN, AnnAction.AREAS):
                 view = await announcements.current(session, person)
-                if view is None or view.id != bid or view.step != "pick":
-                    raise Stale("step")
+                if view is None or view.id != bid or view.step != AnnouncementStep.PICK:
+                    raise Stale(Code.STEP)
                 await callback.answer()
                 update = await picker(session, view, callback_data.page, callback_data.arg or None)
                 await message.edit_text(**update)  # type: ignore[arg-type]
                 return
-            elif action == "f":
+            elif action == AnnAction.FINISH:
                 view = await announcements.finish_picking(session, person, bid)
-            elif action == "e":
+            elif action == AnnAction.EDIT_TEXT:
                 view = await announcements.edit_body(session, person, bid)
-            elif action == "a":
+            elif action == AnnAction.EDIT_AUDIENCE:
                 view = await announcements.edit_audience(session, person, bid)
-            elif action == "c":
+            elif action == AnnAction.SEND:
                 view = await announcements.confirm(
                     session, person, bid, now, progress=(message.chat.id, message.message_id)
                 )
@@ -395,17 +411,17 @@ def router() -> Router:
                 await delivery.remember_progress(session, view.id, shown)
                 await message.edit_text(shown)
                 return
-            elif action == "x":
+            elif action == AnnAction.DISCARD:
                 await announcements.cancel(session, person, bid)
                 await callback.answer()
                 await state.clear()
                 await message.edit_text(_("The announcement was discarded. Nothing was sent."))
                 return
             else:
-                raise Stale("step")
+                raise Stale(Code.STEP)
         except DomainError as exc:
             await callback.answer()
-            await message.answer(stale_text(exc))
+            await message.answer(error_text(exc))
             return
         await callback.answer()
         await state.set_state(Announcing.active)
@@ -485,7 +501,7 @@ def search_marks(
         new_row = []
         for button in row:
             data = AnnCb.unpack(button.callback_data) if button.callback_data else None
-            if data and data.action == "t":
+            if data and data.action == AnnAction.TOGGLE:
                 label = button.text.removeprefix("✅ ")
                 if data.arg in view.codes:
                     label = "✅ " + label
@@ -493,11 +509,3 @@ def search_marks(
             new_row.append(button)
         rows.append(new_row)
     return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def stale_text(exc: DomainError) -> str:
-    if exc.code in ("announcement_sent",):
-        return _("This announcement was already sent or discarded. /announcements lists them.")
-    if exc.code == "step":
-        return _("That button belongs to an earlier step. /announce shows where you are.")
-    return error_text(exc)

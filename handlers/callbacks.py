@@ -4,10 +4,15 @@ Anyone can send any callback_data, so each factory refuses at unpacking what its
 not use: numbers outside a database integer, and arguments that are not of the kind their action
 expects. A refused payload matches no handler and gets the fallback's translated "this button no
 longer works", never an exception halfway through a handler.
+
+Actions are enums: a button carries the member's value (one or two characters), and a value that
+is no member is refused at unpacking like any other foreign payload. Values are never renamed or
+reused, since buttons drawn months ago still sit in people's chats.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Self
 
 from aiogram.filters.callback_data import CallbackData
@@ -40,10 +45,16 @@ class LangCb(CallbackData, prefix="l"):
         return self
 
 
-class MenuCb(CallbackData, prefix="m"):
-    """Home-screen buttons. action: n=new proposal, d=my proposals, l=language, h=help."""
+class MenuAction(StrEnum):
+    NEW = "n"  # a new proposal
+    DRAFTS = "d"  # my proposals
+    LANGUAGE = "l"
 
-    action: str
+
+class MenuCb(CallbackData, prefix="m"):
+    """Home-screen buttons."""
+
+    action: MenuAction
 
 
 class RoundCb(CallbackData, prefix="r"):
@@ -52,55 +63,78 @@ class RoundCb(CallbackData, prefix="r"):
     round_id: Int
 
 
-DRAFT_ACTIONS = frozenset("ovasbEXexDgSkqACMwtyn")
+class DraftAction(StrEnum):
+    OPEN = "o"  # open or resume
+    VIEW = "v"
+    ACTIVITY = "a"  # arg: index of the activity
+    SOURCE = "s"  # arg: index of the source
+    ADD_LINE = "b"
+    PICK_CORRECT = "E"  # which line to correct
+    PICK_REMOVE = "X"  # which line to remove
+    CORRECT = "e"  # arg: line id; the lower case of PICK_CORRECT
+    REMOVE = "x"  # arg: line id; the lower case of PICK_REMOVE
+    BUDGET_DONE = "D"
+    GOTO = "g"  # arg: index of the field
+    SUBMIT = "S"
+    SAVE_AND_LEAVE = "q"
+    ATTACHMENTS_DONE = "A"
+    CLEAR_ATTACHMENTS = "C"
+    BUDGET_MENU = "M"
+    WHOLE = "w"  # the whole summary, after seeing only the changes
+    DISCARD = "t"  # asks first
+    DISCARD_YES = "y"
+    DISCARD_NO = "n"
 
 
 class DraftCb(CallbackData, prefix="d"):
-    """A button on a draft.
+    """A button on a draft."""
 
-    action: o=open/resume, v=view, a=activity, s=source, b=add line, E=pick line to correct,
-    X=pick line to remove, e=correct line, x=remove line, D=budget done, g=go to field,
-    S=submit, k=skip, q=save and leave, A=attachments done, C=clear attachments,
-    M=budget menu, w=the whole summary after seeing only the changes, t=discard the draft
-    (asks first), y=yes, discard it, n=no, keep it.
-    """
-
-    action: str
+    action: DraftAction
     id: Int
     arg: Int = 0
 
-    @model_validator(mode="after")
-    def _known(self) -> Self:
-        require(self.action in DRAFT_ACTIONS, "action")
-        return self
+
+class VillageAction(StrEnum):
+    BROWSE = "b"  # the kecamatan of a district (kode=district)
+    KECAMATAN = "k"  # the villages of a kecamatan
+    FOLLOW = "f"
+    UNFOLLOW = "u"
+    POSTER = "p"  # the poster of a village
+    RESULTS = "s"  # a page of search results (the query is kept in the search's state)
 
 
 class VillageCb(CallbackData, prefix="v"):
-    """Following villages. action: b=browse kecamatan (kode=district), k=open kecamatan,
-    f=follow village, u=unfollow village, p=poster of the village, s=page of search results
-    (the query is kept in the search's state)."""
+    """Following villages."""
 
-    action: str
+    action: VillageAction
     kode: str = ""
     page: Int = 0
 
 
+class AnnAction(StrEnum):
+    DISTRICT = "D"  # id=district
+    SCOPE = "s"  # arg=scope
+    TOGGLE = "t"  # a place in or out (arg=kode)
+    KECAMATAN = "k"  # the villages of a kecamatan (arg=kode)
+    AREAS = "l"  # the list of kecamatan
+    FINISH = "f"  # done picking places
+    EDIT_TEXT = "e"
+    EDIT_AUDIENCE = "a"
+    SEND = "c"  # confirm and send
+    DISCARD = "x"
+
+
 class AnnCb(CallbackData, prefix="a"):
-    """A button on an announcement draft.
+    """A button on an announcement draft."""
 
-    action: D=choose district (id=district), s=scope (arg=scope), t=toggle place (arg=kode),
-    k=villages of a kecamatan (arg=kode), l=list kecamatan, f=finish picking, e=edit text,
-    a=edit audience, c=confirm and send, x=discard.
-    """
-
-    action: str
+    action: AnnAction
     id: Int
     arg: str = ""
     page: Int = 0
 
     @model_validator(mode="after")
     def _arg_fits(self) -> Self:
-        if self.action == "s":
+        if self.action == AnnAction.SCOPE:
             require(self.arg in SCOPES, "scope")
         return self
 
@@ -111,84 +145,140 @@ class AckCb(CallbackData, prefix="k"):
     id: Int
 
 
+class QueuePick(StrEnum):
+    LIST = ""
+    VILLAGE = "v"  # choose the village filter
+    STATUS = "s"
+    ACTIVITY = "a"
+
+
 class QueueCb(CallbackData, prefix="q"):
-    """The review queue of a round with its filters. pick: "" the list, v/s/a choose a village,
-    status or activity filter."""
+    """The review queue of a round with its filters."""
 
     round: Int
     village: str = ""
     status: str = ""
     activity: str = ""
     page: Int = 0
-    pick: str = ""
+    pick: QueuePick = QueuePick.LIST
+
+
+class RevAction(StrEnum):
+    OPEN = "o"  # arg "n": without resending the files
+    CHECKLIST = "c"
+    PICK_ITEM = "m"  # arg=index
+    MARK = "k"  # arg=index-value
+    VERIFY = "V"  # start a field verification
+    SAVE_VISIT = "S"  # v=verification
+    DISCARD_VISIT = "X"  # v=verification
+    DECIDE = "d"  # arg=decision
+    REVISION_DAYS = "n"  # arg=days
+    NAME_WINNER = "f"
+    TIMELINE = "t"
+    OBJECTIONS = "j"
 
 
 class RevCb(CallbackData, prefix="rv"):
-    """A reviewer's button on one proposal; `v` is the version the view showed.
+    """A reviewer's button on one proposal; `v` is the version the view showed."""
 
-    action: o=open, a=attachments, c=checklist, m=pick item (arg=index), k=mark (arg=index-value),
-    V=start field verification, S=save it, X=discard it, d=decide (arg=decision),
-    n=revision days (arg=days), f=name winner, t=timeline, j=objections.
-    """
-
-    action: str
+    action: RevAction
     id: Int
     v: Int = 0
     arg: str = ""
 
     @model_validator(mode="after")
     def _arg_fits(self) -> Self:
-        if self.action in ("m", "n"):
+        if self.action in (RevAction.PICK_ITEM, RevAction.REVISION_DAYS):
             require(digits(self.arg), "number")
-        elif self.action == "k":
+        elif self.action == RevAction.MARK:
             index, _sep, value = self.arg.partition("-")
             require(digits(index) and bool(value), "index-value")
         return self
 
 
-class ObjCb(CallbackData, prefix="o"):
-    """Objections. n=new against a candidate (id=proposal), R=round, V=village (arg=kode),
-    C=candidate (id=proposal), K=category, E=evidence done, I=identity (arg n|a), F=file,
-    B=back, x=discard; r=committee reply, o=open (POKJA), u=uphold, d=dismiss, M=unmask."""
+class ObjAction(StrEnum):
+    START = "s"  # file one from the list of one's own objections
+    NEW = "n"  # against a candidate, from the announcement (id=proposal)
+    ROUND = "R"  # arg=round
+    VILLAGE = "V"  # arg=kode
+    CANDIDATE = "C"  # arg=proposal
+    CATEGORY = "K"
+    EVIDENCE_DONE = "E"
+    IDENTITY = "I"  # arg n (named) or a (anonymous)
+    FILE = "F"
+    DISCARD = "x"
+    REPLY = "r"  # the committee's reply
+    OPEN = "o"  # for the POKJA
+    UPHOLD = "u"
+    DISMISS = "d"
+    UNMASK = "M"
 
-    action: str
+
+class ObjCb(CallbackData, prefix="o"):
+    """Objections: the objector's draft, the committee's reply, the POKJA's answer."""
+
+    action: ObjAction
     id: Int = 0
     arg: str = ""
 
     @model_validator(mode="after")
     def _arg_fits(self) -> Self:
-        if self.action in ("R", "C"):
+        if self.action in (ObjAction.ROUND, ObjAction.CANDIDATE):
             require(self.arg == "" or digits(self.arg), "number")
         return self
 
 
-class DeskCb(CallbackData, prefix="c"):
-    """/round and the POKJA desk. action: s=show round, e=edit date (arg=field), v=villages,
-    k=checklist, t=toggle default item (arg), +=add item, p=self-help minimum, n=new round,
-    C=candidates preview, P=publish candidates (arg=stamp), W=winners preview,
-    Q=publish winners (arg=stamp), x=exports, q=review queue, o=objections."""
+class DeskAction(StrEnum):
+    SHOW = "s"  # the round
+    EDIT_DATE = "e"  # arg=field
+    VILLAGES = "v"
+    CHECKLIST = "k"
+    TOGGLE_ITEM = "t"  # a default checklist item (arg)
+    ADD_ITEM = "+"
+    SWADAYA_MIN = "p"  # the self-help minimum
+    NEW_ROUND = "n"
+    CANDIDATES = "C"  # preview
+    PUBLISH_CANDIDATES = "P"  # arg=stamp of the preview
+    WINNERS = "W"  # preview
+    PUBLISH_WINNERS = "Q"  # arg=stamp of the preview
+    EXPORTS = "x"
 
-    action: str
+
+class DeskCb(CallbackData, prefix="c"):
+    """/round and the POKJA desk."""
+
+    action: DeskAction
     id: Int = 0
     arg: str = ""
 
     @model_validator(mode="after")
     def _arg_fits(self) -> Self:
-        if self.action in ("P", "Q"):
+        if self.action in (DeskAction.PUBLISH_CANDIDATES, DeskAction.PUBLISH_WINNERS):
             require(digits(self.arg), "stamp")
         return self
 
 
-class InviteCb(CallbackData, prefix="i"):
-    """/undang: p=POKJA invite (id=district), k=PAKEM: choose a village, v=village (arg=kode)."""
+class InviteAction(StrEnum):
+    POKJA = "p"  # id=district
+    PAKEM = "k"  # choose a village
+    VILLAGE = "v"  # arg=kode
 
-    action: str
+
+class InviteCb(CallbackData, prefix="i"):
+    """/undang: an invitation link for a POKJA member or a village's PAKEM."""
+
+    action: InviteAction
     id: Int = 0
     arg: str = ""
 
 
-class MemberCb(CallbackData, prefix="mb"):
-    """Members of a district's committees. l=list (id=district), r=remove (id=role grant)."""
+class MemberAction(StrEnum):
+    LIST = "l"  # id=district
+    REMOVE = "r"  # id=role grant
 
-    action: str
+
+class MemberCb(CallbackData, prefix="mb"):
+    """Members of a district's committees."""
+
+    action: MemberAction
     id: Int = 0

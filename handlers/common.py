@@ -18,8 +18,9 @@ from bot.deeplink import StartKind, help_link, parse_start
 from bot.errors import DomainError
 from bot.text import q
 from handlers import keyboards, villages
-from handlers.callbacks import LangCb, MenuCb
-from handlers.render import error_text, round_line, when
+from handlers.callbacks import LangCb, MenuAction, MenuCb
+from handlers.formats import when
+from handlers.render import error_text, round_line
 from storage import queries
 from storage.views import PersonView, Role
 
@@ -165,19 +166,11 @@ def router() -> Router:
     ) -> None:
         await send_home(message, session, person, now)
 
-    @r.callback_query(MenuCb.filter(F.action == "h"))
-    async def help_button(
-        callback: CallbackQuery, session: AsyncSession, person: PersonView, now: datetime
-    ) -> None:
-        await callback.answer()
-        if isinstance(callback.message, Message):
-            await send_home(callback.message, session, person, now)
-
     @r.message(Command(*commands.LANGUAGE.names))
     async def language(message: Message) -> None:
         await message.answer(_("Choose your language:"), reply_markup=keyboards.languages())
 
-    @r.callback_query(MenuCb.filter(F.action == "l"))
+    @r.callback_query(MenuCb.filter(F.action == MenuAction.LANGUAGE))
     async def language_button(callback: CallbackQuery) -> None:
         await callback.answer()
         if isinstance(callback.message, Message):

@@ -21,16 +21,16 @@ from bot.deeplink import start_link
 from bot.errors import DomainError, Stale
 from bot.i18n import translations
 from bot.text import join_blocks, q
-from handlers.callbacks import DeskCb, InviteCb, QueueCb
+from handlers.callbacks import DeskAction, DeskCb, InviteAction, InviteCb, QueueCb
+from handlers.formats import proposal_status, when, zone_label
 from handlers.members import members_button
-from handlers.render import error_text, when, zone_label
+from handlers.render import error_text
 from handlers.replies import attempt, opened
 from handlers.review_text import (
     calendar_text,
     candidates_blocks,
     field_label,
     item_label,
-    proposal_status,
     villages_text,
     winners_blocks,
 )
@@ -58,14 +58,20 @@ def calendar_keyboard(round_: RoundView) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     for name in rounds.CALENDAR:
         b.button(
-            text=f"✏️ {field_label(name)}", callback_data=DeskCb(action="e", id=round_.id, arg=name)
+            text=f"✏️ {field_label(name)}",
+            callback_data=DeskCb(action=DeskAction.EDIT_DATE, id=round_.id, arg=name),
         )
-    b.button(text=_("🏡 Villages"), callback_data=DeskCb(action="v", id=round_.id))
-    b.button(text=_("☑️ Checklist"), callback_data=DeskCb(action="k", id=round_.id))
+    b.button(text=_("🏡 Villages"), callback_data=DeskCb(action=DeskAction.VILLAGES, id=round_.id))
+    b.button(text=_("☑️ Checklist"), callback_data=DeskCb(action=DeskAction.CHECKLIST, id=round_.id))
     b.button(text=_("📋 Review queue"), callback_data=QueueCb(round=round_.id))
-    b.button(text=_("⭐ Announce candidates"), callback_data=DeskCb(action="C", id=round_.id))
-    b.button(text=_("🏆 Announce winners"), callback_data=DeskCb(action="W", id=round_.id))
-    b.button(text=_("📤 Exports"), callback_data=DeskCb(action="x", id=round_.id))
+    b.button(
+        text=_("⭐ Announce candidates"),
+        callback_data=DeskCb(action=DeskAction.CANDIDATES, id=round_.id),
+    )
+    b.button(
+        text=_("🏆 Announce winners"), callback_data=DeskCb(action=DeskAction.WINNERS, id=round_.id)
+    )
+    b.button(text=_("📤 Exports"), callback_data=DeskCb(action=DeskAction.EXPORTS, id=round_.id))
     b.adjust(2, 2, 2, 2, 1, 2, 1)
     return b.as_markup()
 
@@ -77,20 +83,24 @@ def checklist_keyboard(round_: RoundView) -> InlineKeyboardMarkup:
         mark = "✅" if code in current else "⬜"
         b.button(
             text=f"{mark} {item_label(code)}"[:60],
-            callback_data=DeskCb(action="t", id=round_.id, arg=f"d{code}"),
+            callback_data=DeskCb(action=DeskAction.TOGGLE_ITEM, id=round_.id, arg=f"d{code}"),
         )
     for index, item in enumerate(current):
         if item not in review.DEFAULT_CHECKLIST:
             b.button(
                 text=f"✅ {item}"[:60],
-                callback_data=DeskCb(action="t", id=round_.id, arg=f"c{index}"),
+                callback_data=DeskCb(action=DeskAction.TOGGLE_ITEM, id=round_.id, arg=f"c{index}"),
             )
-    b.button(text=_("➕ Add an item"), callback_data=DeskCb(action="+", id=round_.id))
+    b.button(
+        text=_("➕ Add an item"), callback_data=DeskCb(action=DeskAction.ADD_ITEM, id=round_.id)
+    )
     b.button(
         text=_("% Self-help minimum: {pct}%").format(pct=round_.swadaya_min_pct),
-        callback_data=DeskCb(action="p", id=round_.id),
+        callback_data=DeskCb(action=DeskAction.SWADAYA_MIN, id=round_.id),
     )
-    b.button(text=_("⬅ Back to the round"), callback_data=DeskCb(action="s", id=round_.id))
+    b.button(
+        text=_("⬅ Back to the round"), callback_data=DeskCb(action=DeskAction.SHOW, id=round_.id)
+    )
     b.adjust(1)
     return b.as_markup()
 
@@ -143,13 +153,13 @@ def router() -> Router:
             return
         b = InlineKeyboardBuilder()
         for round_ in found[:10]:
-            b.button(text=round_.name, callback_data=DeskCb(action="s", id=round_.id))
+            b.button(text=round_.name, callback_data=DeskCb(action=DeskAction.SHOW, id=round_.id))
         for district_id in review.staff_districts(person):
             district = await queries.district_by_id(session, district_id)
             label = _("➕ Open a new round")
             if len(review.staff_districts(person)) > 1 and district:
                 label += f" ({district.name})"
-            b.button(text=label, callback_data=DeskCb(action="n", id=district_id))
+            b.button(text=label, callback_data=DeskCb(action=DeskAction.NEW_ROUND, id=district_id))
         b.adjust(1)
         if len(found) == 1:
             await show_round(message, found[0])
@@ -160,7 +170,7 @@ def router() -> Router:
             reply_markup=b.as_markup(),
         )
 
-    @r.callback_query(DeskCb.filter(F.action == "s"))
+    @r.callback_query(DeskCb.filter(F.action == DeskAction.SHOW))
     async def on_show(
         callback: CallbackQuery,
         callback_data: DeskCb,
@@ -177,7 +187,7 @@ def router() -> Router:
 
     # -- dates ----------------------------------------------------------------------------------
 
-    @r.callback_query(DeskCb.filter(F.action == "e"))
+    @r.callback_query(DeskCb.filter(F.action == DeskAction.EDIT_DATE))
     async def on_edit_date(
         callback: CallbackQuery,
         callback_data: DeskCb,
@@ -238,7 +248,7 @@ def router() -> Router:
 
     # -- villages and checklist -----------------------------------------------------------------
 
-    @r.callback_query(DeskCb.filter(F.action == "v"))
+    @r.callback_query(DeskCb.filter(F.action == DeskAction.VILLAGES))
     async def on_villages(
         callback: CallbackQuery,
         callback_data: DeskCb,
@@ -261,7 +271,7 @@ def router() -> Router:
                     chunk, reply_markup=members_button(round_.district_id) if last else None
                 )
 
-    @r.callback_query(DeskCb.filter(F.action == "k"))
+    @r.callback_query(DeskCb.filter(F.action == DeskAction.CHECKLIST))
     async def on_checklist(
         callback: CallbackQuery,
         callback_data: DeskCb,
@@ -276,7 +286,7 @@ def router() -> Router:
         if round_ is not None:
             await message.answer(checklist_text(round_), reply_markup=checklist_keyboard(round_))
 
-    @r.callback_query(DeskCb.filter(F.action == "t"))
+    @r.callback_query(DeskCb.filter(F.action == DeskAction.TOGGLE_ITEM))
     async def on_toggle(
         callback: CallbackQuery,
         callback_data: DeskCb,
@@ -308,7 +318,7 @@ def router() -> Router:
                 checklist_text(updated), reply_markup=checklist_keyboard(updated)
             )
 
-    @r.callback_query(DeskCb.filter(F.action.in_({"+", "p"})))
+    @r.callback_query(DeskCb.filter(F.action.in_({DeskAction.ADD_ITEM, DeskAction.SWADAYA_MIN})))
     async def on_ask(
         callback: CallbackQuery,
         callback_data: DeskCb,
@@ -323,7 +333,7 @@ def router() -> Router:
         round_ = await load_round(message, session, person, callback_data.id, now)
         if round_ is None:
             return
-        if callback_data.action == "+":
+        if callback_data.action == DeskAction.ADD_ITEM:
             await state.set_state(Calendar.item)
             await message.answer(_("Type the new checklist item. /cancel leaves."))
         else:
@@ -372,7 +382,7 @@ def router() -> Router:
 
     # -- a new round ----------------------------------------------------------------------------
 
-    @r.callback_query(DeskCb.filter(F.action == "n"))
+    @r.callback_query(DeskCb.filter(F.action == DeskAction.NEW_ROUND))
     async def on_new_round(
         callback: CallbackQuery,
         callback_data: DeskCb,
@@ -465,9 +475,10 @@ def router() -> Router:
         person: PersonView,
         rid: int,
         now: datetime,
-        kind: str,
+        kind: DeskAction,
     ) -> None:
-        maker = winners.candidates_draft if kind == "C" else winners.winners_draft
+        """The list as recipients will read it; kind is CANDIDATES or WINNERS."""
+        maker = winners.candidates_draft if kind == DeskAction.CANDIDATES else winners.winners_draft
         draft = await attempt(message, maker(session, person, rid, now))
         if draft is None:
             return
@@ -475,7 +486,7 @@ def router() -> Router:
         name = district.name if district else ""
         blocks = (
             candidates_blocks(draft.params, name, draft.round.timezone)
-            if kind == "C"
+            if kind == DeskAction.CANDIDATES
             else winners_blocks(draft.params, name)
         )
         await message.answer(
@@ -487,16 +498,24 @@ def router() -> Router:
         b = InlineKeyboardBuilder()
         b.button(
             text=_("📤 Publish to {n} people").format(n=count),
-            callback_data=DeskCb(action="P" if kind == "C" else "Q", id=rid, arg=str(draft.stamp)),
+            callback_data=DeskCb(
+                action=DeskAction.PUBLISH_CANDIDATES
+                if kind == DeskAction.CANDIDATES
+                else DeskAction.PUBLISH_WINNERS,
+                id=rid,
+                arg=str(draft.stamp),
+            ),
         )
-        b.button(text=_("⬅ Back to the round"), callback_data=DeskCb(action="s", id=rid))
+        b.button(
+            text=_("⬅ Back to the round"), callback_data=DeskCb(action=DeskAction.SHOW, id=rid)
+        )
         b.adjust(1)
         await message.answer(
             _("It goes to the followers of these villages, every PAKEM and the POKJA."),
             reply_markup=b.as_markup(),
         )
 
-    @r.callback_query(DeskCb.filter(F.action.in_({"C", "W"})))
+    @r.callback_query(DeskCb.filter(F.action.in_({DeskAction.CANDIDATES, DeskAction.WINNERS})))
     async def on_preview(
         callback: CallbackQuery,
         callback_data: DeskCb,
@@ -508,7 +527,9 @@ def router() -> Router:
         if message is not None:
             await preview(message, session, person, callback_data.id, now, callback_data.action)
 
-    @r.callback_query(DeskCb.filter(F.action.in_({"P", "Q"})))
+    @r.callback_query(
+        DeskCb.filter(F.action.in_({DeskAction.PUBLISH_CANDIDATES, DeskAction.PUBLISH_WINNERS}))
+    )
     async def on_publish(
         callback: CallbackQuery,
         callback_data: DeskCb,
@@ -520,7 +541,9 @@ def router() -> Router:
         if message is None:
             return
         publish = (
-            winners.publish_candidates if callback_data.action == "P" else winners.publish_winners
+            winners.publish_candidates
+            if callback_data.action == DeskAction.PUBLISH_CANDIDATES
+            else winners.publish_winners
         )
         stamp = int(callback_data.arg) if callback_data.arg.isdigit() else -1
         try:
@@ -533,14 +556,16 @@ def router() -> Router:
                 person,
                 callback_data.id,
                 now,
-                "C" if callback_data.action == "P" else "W",
+                DeskAction.CANDIDATES
+                if callback_data.action == DeskAction.PUBLISH_CANDIDATES
+                else DeskAction.WINNERS,
             )
             return
         except DomainError as exc:
             await message.answer(error_text(exc))
             return
         await message.edit_reply_markup(reply_markup=None)
-        if callback_data.action == "P":
+        if callback_data.action == DeskAction.PUBLISH_CANDIDATES:
             round_ = await queries.round_by_id(session, callback_data.id)
             assert round_ is not None and round_.clarify_end is not None
             await message.answer(
@@ -604,7 +629,7 @@ def router() -> Router:
                 _("No winner is named yet, so there is no radio script or notice yet.")
             )
 
-    @r.callback_query(DeskCb.filter(F.action == "x"))
+    @r.callback_query(DeskCb.filter(F.action == DeskAction.EXPORTS))
     async def on_exports(
         callback: CallbackQuery,
         callback_data: DeskCb,
@@ -646,10 +671,13 @@ def router() -> Router:
             return
         b = InlineKeyboardBuilder()
         for district_id in review.staff_districts(person):
-            b.button(text=_("🏛 A POKJA member"), callback_data=InviteCb(action="p", id=district_id))
+            b.button(
+                text=_("🏛 A POKJA member"),
+                callback_data=InviteCb(action=InviteAction.POKJA, id=district_id),
+            )
             b.button(
                 text=_("👥 A village's PAKEM member"),
-                callback_data=InviteCb(action="k", id=district_id),
+                callback_data=InviteCb(action=InviteAction.PAKEM, id=district_id),
             )
         b.adjust(1)
         await message.answer(
@@ -703,11 +731,11 @@ def router() -> Router:
         message = await opened(callback)
         if message is None:
             return
-        if callback_data.action == "p":
+        if callback_data.action == InviteAction.POKJA:
             await send_invite(
                 message, bot, session, person, callback_data.id, Role.POKJA, None, now
             )
-        elif callback_data.action == "v":
+        elif callback_data.action == InviteAction.VILLAGE:
             await state.clear()
             await send_invite(
                 message, bot, session, person, callback_data.id, Role.PAKEM, callback_data.arg, now
@@ -755,7 +783,7 @@ def router() -> Router:
         for v in found[:8]:
             b.button(
                 text=f"{v.name} (Kec. {v.kecamatan_name})",
-                callback_data=InviteCb(action="v", id=district_id, arg=v.kode),
+                callback_data=InviteCb(action=InviteAction.VILLAGE, id=district_id, arg=v.kode),
             )
         b.adjust(1)
         await message.answer(_("Which one?"), reply_markup=b.as_markup())

@@ -12,8 +12,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.proposals import ACTIVITIES, EDITABLE, SOURCES, Step
-from handlers.callbacks import DraftCb, LangCb, MenuCb, RoundCb
-from handlers.render import activity_label, field_label, source_label
+from handlers.callbacks import DraftAction, DraftCb, LangCb, MenuAction, MenuCb, RoundCb
+from handlers.formats import activity_label, source_label
+from handlers.render import field_label
 from storage.views import ProposalView, RoundView
 
 LANGUAGES = (("id", "Bahasa Indonesia"), ("en", "English"))
@@ -34,10 +35,10 @@ def languages() -> InlineKeyboardMarkup:
 def home(can_draft: bool, has_proposals: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if can_draft:
-        builder.button(text=_("📝 New proposal"), callback_data=MenuCb(action="n"))
+        builder.button(text=_("📝 New proposal"), callback_data=MenuCb(action=MenuAction.NEW))
     if has_proposals:
-        builder.button(text=_("📂 My proposals"), callback_data=MenuCb(action="d"))
-    builder.button(text=_("🌐 Language"), callback_data=MenuCb(action="l"))
+        builder.button(text=_("📂 My proposals"), callback_data=MenuCb(action=MenuAction.DRAFTS))
+    builder.button(text=_("🌐 Language"), callback_data=MenuCb(action=MenuAction.LANGUAGE))
     return builder.adjust(1).as_markup()
 
 
@@ -66,38 +67,58 @@ def for_step(view: ProposalView) -> InlineKeyboardMarkup | None:
     if step == Step.ACTIVITY:
         for index, code in enumerate(ACTIVITIES):
             builder.button(
-                text=activity_label(code), callback_data=DraftCb(action="a", id=pid, arg=index)
+                text=activity_label(code),
+                callback_data=DraftCb(action=DraftAction.ACTIVITY, id=pid, arg=index),
             )
         builder.adjust(2)
     elif step == Step.LINE_SOURCE:
         for index, code in enumerate(SOURCES):
             builder.button(
-                text=source_label(code), callback_data=DraftCb(action="s", id=pid, arg=index)
+                text=source_label(code),
+                callback_data=DraftCb(action=DraftAction.SOURCE, id=pid, arg=index),
             )
         builder.adjust(2)
     elif step == Step.BUDGET:
-        builder.button(text=_("➕ Add a line"), callback_data=DraftCb(action="b", id=pid))
+        builder.button(
+            text=_("➕ Add a line"), callback_data=DraftCb(action=DraftAction.ADD_LINE, id=pid)
+        )
         if view.lines:
-            builder.button(text=_("✏️ Correct a line"), callback_data=DraftCb(action="E", id=pid))
-            builder.button(text=_("🗑 Remove a line"), callback_data=DraftCb(action="X", id=pid))
+            builder.button(
+                text=_("✏️ Correct a line"),
+                callback_data=DraftCb(action=DraftAction.PICK_CORRECT, id=pid),
+            )
+            builder.button(
+                text=_("🗑 Remove a line"),
+                callback_data=DraftCb(action=DraftAction.PICK_REMOVE, id=pid),
+            )
         if view.complete_lines:
-            builder.button(text=_("✅ Done"), callback_data=DraftCb(action="D", id=pid))
+            builder.button(
+                text=_("✅ Done"), callback_data=DraftCb(action=DraftAction.BUDGET_DONE, id=pid)
+            )
         builder.adjust(1)
     elif step == Step.ATTACHMENTS:
-        builder.button(text=_("✅ Done"), callback_data=DraftCb(action="A", id=pid))
+        builder.button(
+            text=_("✅ Done"), callback_data=DraftCb(action=DraftAction.ATTACHMENTS_DONE, id=pid)
+        )
         if view.attachments:
             builder.button(
-                text=_("🗑 Remove all attachments"), callback_data=DraftCb(action="C", id=pid)
+                text=_("🗑 Remove all attachments"),
+                callback_data=DraftCb(action=DraftAction.CLEAR_ATTACHMENTS, id=pid),
             )
         builder.adjust(1)
     elif step == Step.REVIEW:
         for index, name in enumerate(FIELDS):
             builder.button(
                 text=_("✏️ {field}").format(field=field_label(name)),
-                callback_data=DraftCb(action="g", id=pid, arg=index),
+                callback_data=DraftCb(action=DraftAction.GOTO, id=pid, arg=index),
             )
-        builder.button(text=_("📨 Submit"), callback_data=DraftCb(action="S", id=pid))
-        builder.button(text=_("💾 Save and leave"), callback_data=DraftCb(action="q", id=pid))
+        builder.button(
+            text=_("📨 Submit"), callback_data=DraftCb(action=DraftAction.SUBMIT, id=pid)
+        )
+        builder.button(
+            text=_("💾 Save and leave"),
+            callback_data=DraftCb(action=DraftAction.SAVE_AND_LEAVE, id=pid),
+        )
         builder.adjust(2, 2, 2, 1, 1, 1)
     else:
         return None
@@ -109,7 +130,10 @@ def pick_line(view: ProposalView, action: str) -> InlineKeyboardMarkup:
     for index, line in enumerate(view.lines, start=1):
         label = f"{index}. {line.item or '?'}"[:60]
         builder.button(text=label, callback_data=DraftCb(action=action, id=view.id, arg=line.id))
-    builder.button(text=_("↩️ Back to the budget"), callback_data=DraftCb(action="M", id=view.id))
+    builder.button(
+        text=_("↩️ Back to the budget"),
+        callback_data=DraftCb(action=DraftAction.BUDGET_MENU, id=view.id),
+    )
     return builder.adjust(1).as_markup()
 
 
@@ -120,10 +144,14 @@ def proposals_list(entries: list[tuple[ProposalView, bool]]) -> InlineKeyboardMa
         title = view.number or view.title or _("(no title yet)")
         if editable:
             text = _("✏️ Continue: {title}").format(title=title)
-            builder.button(text=text[:64], callback_data=DraftCb(action="o", id=view.id))
+            builder.button(
+                text=text[:64], callback_data=DraftCb(action=DraftAction.OPEN, id=view.id)
+            )
         else:
             text = _("👁 Read: {title}").format(title=title)
-            builder.button(text=text[:64], callback_data=DraftCb(action="v", id=view.id))
+            builder.button(
+                text=text[:64], callback_data=DraftCb(action=DraftAction.VIEW, id=view.id)
+            )
     return builder.adjust(1).as_markup()
 
 

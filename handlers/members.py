@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands, review, roles
 from bot.text import join_blocks, q
-from handlers.callbacks import MemberCb
+from handlers.callbacks import MemberAction, MemberCb
 from handlers.replies import LEAVE, attempt, opened, reasoned
 from handlers.roles_text import role_label
 from storage import queries
@@ -31,7 +31,7 @@ class Removing(StatesGroup):
 
 def members_button(district_id: int) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    b.button(text=_("👥 Members"), callback_data=MemberCb(action="l", id=district_id))
+    b.button(text=_("👥 Members"), callback_data=MemberCb(action=MemberAction.LIST, id=district_id))
     return b.as_markup()
 
 
@@ -64,7 +64,7 @@ def router() -> Router:
                 if buttons < MAX_BUTTONS:
                     b.button(
                         text=_("✖ Remove {name}").format(name=m.full_name)[:60],
-                        callback_data=MemberCb(action="r", id=m.grant_id),
+                        callback_data=MemberCb(action=MemberAction.REMOVE, id=m.grant_id),
                     )
                     buttons += 1
         if buttons:
@@ -83,7 +83,7 @@ def router() -> Router:
         for district_id in review.staff_districts(person):
             await show(message, session, person, district_id, now)
 
-    @r.callback_query(MemberCb.filter(F.action == "l"))
+    @r.callback_query(MemberCb.filter(F.action == MemberAction.LIST))
     async def on_list(
         callback: CallbackQuery,
         callback_data: MemberCb,
@@ -95,7 +95,7 @@ def router() -> Router:
         if message is not None:
             await show(message, session, person, callback_data.id, now)
 
-    @r.callback_query(MemberCb.filter(F.action == "r"))
+    @r.callback_query(MemberCb.filter(F.action == MemberAction.REMOVE))
     async def on_remove(
         callback: CallbackQuery,
         callback_data: MemberCb,

@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands, objections
-from bot.errors import DomainError, Locked, NotFound
+from bot.errors import Code, DomainError, Locked, NotFound
 from bot.objections import (
     CATEGORIES,
     MAX_EVIDENCE,
@@ -27,8 +27,9 @@ from bot.objections import (
 )
 from bot.review import guard_pokja
 from bot.text import join_blocks, q
-from handlers.callbacks import ObjCb
-from handlers.render import error_text, money, when
+from handlers.callbacks import ObjAction, ObjCb
+from handlers.formats import money, when
+from handlers.render import error_text
 from handlers.replies import LEAVE, attempt, opened, reasoned, target
 from handlers.review import resend_files
 from handlers.review_text import (
@@ -51,7 +52,7 @@ class Responding(StatesGroup):
 
 
 def nav(b: InlineKeyboardBuilder, draft: objections.Draft) -> None:
-    b.button(text=_("✖ Discard"), callback_data=ObjCb(action="x", id=draft.id))
+    b.button(text=_("✖ Discard"), callback_data=ObjCb(action=ObjAction.DISCARD, id=draft.id))
 
 
 async def show(
@@ -69,7 +70,7 @@ async def show(
             district = await queries.district_by_id(session, window.district_id)
             b.button(
                 text=f"{window.name} ({district.name if district else ''})",
-                callback_data=ObjCb(action="R", id=draft.id, arg=str(window.id)),
+                callback_data=ObjCb(action=ObjAction.ROUND, id=draft.id, arg=str(window.id)),
             )
     elif step == Step.VILLAGE:
         assert draft.round is not None
@@ -83,13 +84,15 @@ async def show(
             else "—",
         )
         for kode, name in (await objections.villages(session, draft))[:40]:
-            b.button(text=name, callback_data=ObjCb(action="V", id=draft.id, arg=kode))
+            b.button(
+                text=name, callback_data=ObjCb(action=ObjAction.VILLAGE, id=draft.id, arg=kode)
+            )
     elif step == Step.CANDIDATE:
         text = _("Which candidate?")
         for view in await objections.candidates(session, draft):
             b.button(
                 text=f"{view.number}: {view.title}"[:60],
-                callback_data=ObjCb(action="C", id=draft.id, arg=str(view.id)),
+                callback_data=ObjCb(action=ObjAction.CANDIDATE, id=draft.id, arg=str(view.id)),
             )
     elif step == Step.CATEGORY:
         assert draft.proposal is not None
@@ -100,7 +103,8 @@ async def show(
         )
         for code in CATEGORIES:
             b.button(
-                text=category_label(code), callback_data=ObjCb(action="K", id=draft.id, arg=code)
+                text=category_label(code),
+                callback_data=ObjCb(action=ObjAction.CATEGORY, id=draft.id, arg=code),
             )
     elif step == Step.TEXT:
         text = _(
@@ -112,7 +116,9 @@ async def show(
             "You may add evidence: photos, documents or voice notes, at most {max}. You have "
             "added {n}. Press Done when finished."
         ).format(max=MAX_EVIDENCE, n=draft.evidence)
-        b.button(text=_("✅ Done"), callback_data=ObjCb(action="E", id=draft.id))
+        b.button(
+            text=_("✅ Done"), callback_data=ObjCb(action=ObjAction.EVIDENCE_DONE, id=draft.id)
+        )
     elif step == Step.IDENTITY:
         text = _(
             "Who may know it is you?\n"
@@ -120,8 +126,14 @@ async def show(
             "• <b>Anonymous</b>: the POKJA sees only a code name such as Warga-7K2P.\n"
             "The village committee concerned never learns who objected."
         )
-        b.button(text=_("👤 With my name"), callback_data=ObjCb(action="I", id=draft.id, arg="n"))
-        b.button(text=_("🙈 Anonymous"), callback_data=ObjCb(action="I", id=draft.id, arg="a"))
+        b.button(
+            text=_("👤 With my name"),
+            callback_data=ObjCb(action=ObjAction.IDENTITY, id=draft.id, arg="n"),
+        )
+        b.button(
+            text=_("🙈 Anonymous"),
+            callback_data=ObjCb(action=ObjAction.IDENTITY, id=draft.id, arg="a"),
+        )
     else:
         assert draft.proposal is not None
         text = "\n".join(
@@ -145,10 +157,14 @@ async def show(
                 q(draft.text or ""),
             ]
         )
-        b.button(text=_("📨 File the objection"), callback_data=ObjCb(action="F", id=draft.id))
+        b.button(
+            text=_("📨 File the objection"), callback_data=ObjCb(action=ObjAction.FILE, id=draft.id)
+        )
         b.button(
             text=_("🙈 Anonymous instead") if not draft.anonymous else _("👤 With my name instead"),
-            callback_data=ObjCb(action="I", id=draft.id, arg="n" if draft.anonymous else "a"),
+            callback_data=ObjCb(
+                action=ObjAction.IDENTITY, id=draft.id, arg="n" if draft.anonymous else "a"
+            ),
         )
     nav(b, draft)
     b.adjust(1)
@@ -161,9 +177,9 @@ def staff_keyboard(views: list[objections.ObjectionView]) -> InlineKeyboardMarku
     for v in views[:30]:
         b.button(
             text=f"{v.number} · {v.proposal.number} · {outcome_label(v.outcome)}"[:60],
-            callback_data=ObjCb(action="o", id=v.id),
+            callback_data=ObjCb(action=ObjAction.OPEN, id=v.id),
         )
-    b.button(text=_("✍️ File an objection myself"), callback_data=ObjCb(action="s"))
+    b.button(text=_("✍️ File an objection myself"), callback_data=ObjCb(action=ObjAction.START))
     b.adjust(1)
     return b.as_markup()
 
@@ -218,7 +234,7 @@ def router() -> Router:
             return
         await begin(message, state, session, person, now)
 
-    @r.callback_query(ObjCb.filter(F.action.in_({"s", "n"})))
+    @r.callback_query(ObjCb.filter(F.action.in_({ObjAction.START, ObjAction.NEW})))
     async def on_new(
         callback: CallbackQuery,
         callback_data: ObjCb,
@@ -229,7 +245,7 @@ def router() -> Router:
     ) -> None:
         message = await opened(callback)
         if message is not None:
-            pid = callback_data.id if callback_data.action == "n" else None
+            pid = callback_data.id if callback_data.action == ObjAction.NEW else None
             await begin(message, state, session, person, now, pid)
 
     async def current(
@@ -274,7 +290,20 @@ def router() -> Router:
         await state.set_data({"oid": draft.id})
         await show(message, session, draft, now)
 
-    @r.callback_query(ObjCb.filter(F.action.in_({"R", "V", "C", "K", "E", "I"})))
+    @r.callback_query(
+        ObjCb.filter(
+            F.action.in_(
+                {
+                    ObjAction.ROUND,
+                    ObjAction.VILLAGE,
+                    ObjAction.CANDIDATE,
+                    ObjAction.CATEGORY,
+                    ObjAction.EVIDENCE_DONE,
+                    ObjAction.IDENTITY,
+                }
+            )
+        )
+    )
     async def on_choice(
         callback: CallbackQuery,
         callback_data: ObjCb,
@@ -288,16 +317,22 @@ def router() -> Router:
             return
         oid, arg = callback_data.id, callback_data.arg
         action = {
-            "R": lambda: objections.choose_round(session, person, oid, int(arg or 0), now),
-            "V": lambda: objections.choose_village(session, person, oid, arg, now),
-            "C": lambda: objections.choose_candidate(session, person, oid, int(arg or 0), now),
-            "K": lambda: objections.choose_category(session, person, oid, arg, now),
-            "E": lambda: objections.evidence_done(session, person, oid, now),
-            "I": lambda: objections.choose_identity(session, person, oid, arg == "a", now),
+            ObjAction.ROUND: lambda: objections.choose_round(
+                session, person, oid, int(arg or 0), now
+            ),
+            ObjAction.VILLAGE: lambda: objections.choose_village(session, person, oid, arg, now),
+            ObjAction.CANDIDATE: lambda: objections.choose_candidate(
+                session, person, oid, int(arg or 0), now
+            ),
+            ObjAction.CATEGORY: lambda: objections.choose_category(session, person, oid, arg, now),
+            ObjAction.EVIDENCE_DONE: lambda: objections.evidence_done(session, person, oid, now),
+            ObjAction.IDENTITY: lambda: objections.choose_identity(
+                session, person, oid, arg == "a", now
+            ),
         }[callback_data.action]
         await step(message, state, session, action(), now)
 
-    @r.callback_query(ObjCb.filter(F.action == "F"))
+    @r.callback_query(ObjCb.filter(F.action == ObjAction.FILE))
     async def on_file(
         callback: CallbackQuery,
         callback_data: ObjCb,
@@ -325,7 +360,7 @@ def router() -> Router:
             ).format(number=filed.number, n=filed.filed_this_window, max=MAX_PER_WINDOW)
         )
 
-    @r.callback_query(ObjCb.filter(F.action == "x"))
+    @r.callback_query(ObjCb.filter(F.action == ObjAction.DISCARD))
     async def on_discard(
         callback: CallbackQuery,
         callback_data: ObjCb,
@@ -428,7 +463,9 @@ def router() -> Router:
         )
         if result is not None:
             b = InlineKeyboardBuilder()
-            b.button(text=_("✅ Done"), callback_data=ObjCb(action="E", id=result.id))
+            b.button(
+                text=_("✅ Done"), callback_data=ObjCb(action=ObjAction.EVIDENCE_DONE, id=result.id)
+            )
             await message.answer(
                 _("Received ({n} of at most {max}). Send more, or press Done.").format(
                     n=result.evidence, max=MAX_EVIDENCE
@@ -456,7 +493,7 @@ def router() -> Router:
 
     # -- the committee's right of reply -----------------------------------------------------------
 
-    @r.callback_query(ObjCb.filter(F.action == "r"))
+    @r.callback_query(ObjCb.filter(F.action == ObjAction.REPLY))
     async def on_reply(
         callback: CallbackQuery,
         callback_data: ObjCb,
@@ -474,7 +511,7 @@ def router() -> Router:
         if view is None:
             return
         if view.reply_at is not None:
-            await message.answer(error_text(Locked("already_replied")))
+            await message.answer(error_text(Locked(Code.ALREADY_REPLIED)))
             return
         await state.set_state(Responding.reply)
         await state.set_data({"oid": view.id})
@@ -505,7 +542,7 @@ def router() -> Router:
 
     # -- the POKJA ------------------------------------------------------------------------------
 
-    @r.callback_query(ObjCb.filter(F.action == "o"))
+    @r.callback_query(ObjCb.filter(F.action == ObjAction.OPEN))
     async def on_open(
         callback: CallbackQuery,
         callback_data: ObjCb,
@@ -525,10 +562,13 @@ def router() -> Router:
         await resend_files(bot, message.chat.id, [(e.kind, e.file_id) for e in view.evidence])
         b = InlineKeyboardBuilder()
         if view.status == ObjectionStatus.FILED:
-            b.button(text=_("✅ Uphold"), callback_data=ObjCb(action="u", id=view.id))
-            b.button(text=_("✖ Dismiss"), callback_data=ObjCb(action="d", id=view.id))
+            b.button(text=_("✅ Uphold"), callback_data=ObjCb(action=ObjAction.UPHOLD, id=view.id))
+            b.button(text=_("✖ Dismiss"), callback_data=ObjCb(action=ObjAction.DISMISS, id=view.id))
         if view.anonymous and person.has(Role.ADMIN, view.proposal.round.district_id):
-            b.button(text=_("🔓 Unmask (admin)"), callback_data=ObjCb(action="M", id=view.id))
+            b.button(
+                text=_("🔓 Unmask (admin)"),
+                callback_data=ObjCb(action=ObjAction.UNMASK, id=view.id),
+            )
         b.adjust(2, 1)
         await message.answer(
             _("Amount asked: {total}. What is the POKJA's answer?").format(
@@ -539,7 +579,9 @@ def router() -> Router:
             reply_markup=b.as_markup(),
         )
 
-    @r.callback_query(ObjCb.filter(F.action.in_({"u", "d", "M"})))
+    @r.callback_query(
+        ObjCb.filter(F.action.in_({ObjAction.UPHOLD, ObjAction.DISMISS, ObjAction.UNMASK}))
+    )
     async def on_answer(
         callback: CallbackQuery,
         callback_data: ObjCb,
@@ -552,11 +594,15 @@ def router() -> Router:
         if message is None:
             return
         # Uphold and dismiss are refused at once on an answered objection, before the reason.
-        check = objections.for_pokja if callback_data.action == "M" else objections.answerable
+        check = (
+            objections.for_pokja
+            if callback_data.action == ObjAction.UNMASK
+            else objections.answerable
+        )
         view = await attempt(message, check(session, person, callback_data.id, now))
         if view is None:
             return
-        if callback_data.action == "M":
+        if callback_data.action == ObjAction.UNMASK:
             district = view.proposal.round.district_id
             if not await attempt(
                 message,
@@ -581,7 +627,9 @@ def router() -> Router:
             )
             return
         outcome = (
-            ObjectionStatus.UPHELD if callback_data.action == "u" else ObjectionStatus.DISMISSED
+            ObjectionStatus.UPHELD
+            if callback_data.action == ObjAction.UPHOLD
+            else ObjectionStatus.DISMISSED
         )
         await state.set_state(Responding.answer)
         await state.set_data({"oid": view.id, "outcome": outcome})

@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 from babel.numbers import format_decimal
 
 from bot import i18n as fmt
-from bot import labels
-from bot.errors import DomainError
+from bot.errors import Code, DomainError
 from bot.policy import MAX_ATTACHMENTS, TEXT_MAX, TITLE_MAX, missing_fields, over_ceiling
 from bot.proposals import Step
 from bot.text import q
+from handlers.announce_text import ANNOUNCEMENT_TEXTS
+from handlers.formats import (
+    ErrorText,
+    activity_label,
+    locale,
+    money,
+    proposal_status,
+    says,
+    source_label,
+    when,
+)
+from handlers.review_text import REVIEW_TEXTS
+from handlers.roles_text import ROLE_TEXTS
 from storage.statuses import OPEN_DRAFT, PAST_DRAFT, ProposalStatus
 from storage.views import LineView, ProposalView, RoundView
-
-
-def locale() -> str:
-    return get_i18n().current_locale
-
-
-def money(amount: int) -> str:
-    return fmt.money(amount, locale())
-
-
-def when(moment: datetime, zone: str) -> str:
-    return fmt.when(moment, ZoneInfo(zone), locale())
 
 
 def amount_examples() -> dict[str, str]:
@@ -64,25 +65,6 @@ def ambiguous_amount(readings: tuple[Decimal, ...]) -> str:
     ).format(amount=money(amount), digits=amount)
 
 
-def activity_label(code: str | None) -> str:
-    return labels.activity_label(code, _)
-
-
-def zone_label(zone: str) -> str:
-    """The zone as every date shows it (WIB, WITA, WIT), not its IANA name."""
-    return fmt.zone_abbr(ZoneInfo(zone))
-
-
-def source_label(code: str | None) -> str:
-    labels = {
-        "swadaya": _("Self-help (swadaya)"),
-        "apbd": _("District budget (APBD)"),
-        "apbn": _("National budget (APBN)"),
-        "other": _("Other source"),
-    }
-    return labels.get(code or "", "—")
-
-
 def status_label(view: ProposalView, now: datetime) -> str:
     if view.status == ProposalStatus.REVISION and view.revision_deadline is not None:
         return _("revision requested, editable until {when}").format(
@@ -91,8 +73,6 @@ def status_label(view: ProposalView, now: datetime) -> str:
     if view.status == ProposalStatus.DISCARDED:
         return _("discarded draft")
     if view.status in PAST_DRAFT:
-        from handlers.review_text import proposal_status
-
         return proposal_status(view.status)
     if not view.round.submission_open(now):
         return _("draft, locked after the deadline")
@@ -399,140 +379,146 @@ def prompt(view: ProposalView) -> str:
     return head + body + tail
 
 
-def error_text(exc: DomainError) -> str:
-    from handlers.review_text import review_error
+# -- errors -------------------------------------------------------------------------------------
 
-    specific = review_error(exc)
-    if specific is not None:
-        return specific
-    p = exc.params
-    code = exc.code
-    if code == "too_long":
-        return _(
+GENERIC = __("Something went wrong. Your input is saved; please try again, or /cancel.")
+
+
+def _amount(lead: Callable[[Mapping[str, Any]], str]) -> ErrorText:
+    """An amount refused for one reason, then every way of writing one that is understood."""
+    return lambda p: (
+        lead(p)
+        + " "
+        + _(
+            "Write it like <i>{plain}</i>, <i>{rupiah}</i>, <i>{millions}</i>, "
+            "<i>{thousands}</i> or <i>{billions}</i>."
+        ).format(**amount_examples())
+    )
+
+
+def _quantity(_p: Mapping[str, Any]) -> str:
+    return _(
+        "Please type a quantity and a unit, for example <i>{bags}</i> or <i>{volume}</i>."
+    ).format(**quantity_examples())
+
+
+# Refusals of writing a proposal, and those every conversation shares.
+PROPOSAL_TEXTS: dict[Code, ErrorText] = {
+    Code.ERROR: says(GENERIC),
+    Code.INVALID: says(GENERIC),
+    Code.LOCKED: says(GENERIC),
+    Code.TOO_LONG: says(
+        __(
             "That is too long: {length} characters, at most {max} are allowed. "
             "Please shorten it and send it again."
-        ).format(**p)
-    if code == "too_short":
-        return _("That is too short. Please write at least {min} characters.").format(**p)
-    if code == "count_format":
-        return _("Please type a whole number, for example <i>120</i>.")
-    if code == "count_range":
-        return _("Please type a number between 1 and {max}.").format(
-            max=fmt.number(p["max"], locale())
         )
-    if code == "poor_exceeds":
-        return _(
-            "The number of poor households cannot be more than all households ({n}). "
-            "Please type a smaller number."
-        ).format(n=fmt.number(p["households"], locale()))
-    if code.startswith("amount_"):
-        reason = code.removeprefix("amount_")
-        lead = {
-            "zero": _("The amount must be more than zero."),
-            "negative": _("The amount cannot be negative."),
-            "too_large": _("That amount is far too large."),
-            "fraction": _("Rupiah amounts have no cents."),
-            "ambiguous": ambiguous_amount(tuple(p.get("readings", ()))),
-        }.get(reason, _("I did not understand that amount."))
-        return (
-            lead
-            + " "
-            + _(
-                "Write it like <i>{plain}</i>, <i>{rupiah}</i>, <i>{millions}</i>, "
-                "<i>{thousands}</i> or <i>{billions}</i>."
-            ).format(**amount_examples())
-        )
-    if code.startswith("qty_"):
-        return _(
-            "Please type a quantity and a unit, for example <i>{bags}</i> or <i>{volume}</i>."
-        ).format(**quantity_examples())
-    if code == "unit_missing":
-        return _(
-            "Please add the unit after the number, for example <i>{bags}</i> or <i>{volume}</i>."
-        ).format(**quantity_examples())
-    if code == "unit_too_long":
-        return _("The unit is too long: at most {max} characters.").format(**p)
-    if code == "line_too_large":
-        return _("This line alone would be over {cap}. Please check the price.").format(
-            cap=money(p["cap"])
-        )
-    if code == "budget_empty":
-        return _("Add at least one budget line before going on.")
-    if code == "attachment_type":
-        return _("Only photos and PDF documents can be attached.")
-    if code == "attachments_full":
-        return _(
-            "This proposal already has {max} attachments, the most allowed. Press Done to go on."
-        ).format(**p)
-    if code == "geo_range":
-        return _("That location is not valid. Share it again or /skip.")
-    if code == "not_optional":
-        return _("This step cannot be skipped. Please answer it, or /cancel to leave.")
-    if code == "incomplete":
-        return _("The proposal is not complete yet. Still missing: {fields}.").format(
-            fields=", ".join(field_label(f) for f in p["fields"])
-        )
-    if code == "over_ceiling":
-        return _(
-            "The total {total} is over the limit of {limit}. Correct the budget before submitting."
-        ).format(total=money(p["total"]), limit=money(p["limit"]))
-    if code == "deadline":
-        return _(
-            "The submission deadline has passed ({when}). This draft stays readable but "
-            "can no longer be changed or submitted."
-        ).format(when=when(p["deadline"], p.get("zone", "Asia/Jakarta")))
-    if code == "submitted":
-        return _("This proposal has been submitted and can no longer be changed.")
-    if code == "discarded":
-        return _("This draft was discarded and can no longer be opened. /drafts lists your drafts.")
-    if code == "not_a_draft":
-        from handlers.review_text import proposal_status
-
-        return _(
-            "Only a draft that was never submitted can be discarded. Status of this proposal: "
-            "{status}."
-        ).format(status=proposal_status(str(p.get("status"))))
-    if code == "not_pakem":
-        return _(
+    ),
+    Code.TOO_SHORT: says(__("That is too short. Please write at least {min} characters.")),
+    Code.COUNT_FORMAT: says(__("Please type a whole number, for example <i>120</i>.")),
+    Code.COUNT_RANGE: lambda p: _("Please type a number between 1 and {max}.").format(
+        max=fmt.number(p["max"], locale())
+    ),
+    Code.POOR_EXCEEDS: lambda p: _(
+        "The number of poor households cannot be more than all households ({n}). "
+        "Please type a smaller number."
+    ).format(n=fmt.number(p["households"], locale())),
+    Code.AMOUNT_ZERO: _amount(says(__("The amount must be more than zero."))),
+    Code.AMOUNT_NEGATIVE: _amount(says(__("The amount cannot be negative."))),
+    Code.AMOUNT_TOO_LARGE: _amount(says(__("That amount is far too large."))),
+    Code.AMOUNT_FRACTION: _amount(says(__("Rupiah amounts have no cents."))),
+    Code.AMOUNT_AMBIGUOUS: _amount(lambda p: ambiguous_amount(tuple(p.get("readings", ())))),
+    Code.AMOUNT_FORMAT: _amount(says(__("I did not understand that amount."))),
+    Code.QTY_FORMAT: _quantity,
+    Code.QTY_AMBIGUOUS: _quantity,
+    Code.QTY_FRACTION: _quantity,
+    Code.QTY_ZERO: _quantity,
+    Code.QTY_NEGATIVE: _quantity,
+    Code.QTY_TOO_LARGE: _quantity,
+    Code.UNIT_MISSING: lambda p: _(
+        "Please add the unit after the number, for example <i>{bags}</i> or <i>{volume}</i>."
+    ).format(**quantity_examples()),
+    Code.UNIT_TOO_LONG: says(__("The unit is too long: at most {max} characters.")),
+    Code.LINE_TOO_LARGE: lambda p: _(
+        "This line alone would be over {cap}. Please check the price."
+    ).format(cap=money(p["cap"])),
+    Code.BUDGET_EMPTY: says(__("Add at least one budget line before going on.")),
+    Code.ATTACHMENT_TYPE: says(__("Only photos and PDF documents can be attached.")),
+    Code.ATTACHMENTS_FULL: says(
+        __("This proposal already has {max} attachments, the most allowed. Press Done to go on.")
+    ),
+    Code.GEO_RANGE: says(__("That location is not valid. Share it again or /skip.")),
+    Code.NOT_OPTIONAL: says(
+        __("This step cannot be skipped. Please answer it, or /cancel to leave.")
+    ),
+    Code.INCOMPLETE: lambda p: _(
+        "The proposal is not complete yet. Still missing: {fields}."
+    ).format(fields=", ".join(field_label(f) for f in p["fields"])),
+    Code.OVER_CEILING: lambda p: _(
+        "The total {total} is over the limit of {limit}. Correct the budget before submitting."
+    ).format(total=money(p["total"]), limit=money(p["limit"])),
+    Code.DEADLINE: lambda p: _(
+        "The submission deadline has passed ({when}). This draft stays readable but "
+        "can no longer be changed or submitted."
+    ).format(when=when(p["deadline"], p.get("zone", "Asia/Jakarta"))),
+    Code.SUBMITTED: says(__("This proposal has been submitted and can no longer be changed.")),
+    Code.DISCARDED: says(
+        __("This draft was discarded and can no longer be opened. /drafts lists your drafts.")
+    ),
+    Code.NOT_A_DRAFT: lambda p: _(
+        "Only a draft that was never submitted can be discarded. Status of this proposal: {status}."
+    ).format(status=proposal_status(str(p.get("status")))),
+    Code.NOT_PAKEM: says(
+        __(
             "Only members of a village partnership committee (PAKEM) can write proposals. "
             "Ask your POKJA for an invitation link."
         )
-    if code == "not_pokja":
-        return _("Only POKJA members of this district can do that.")
-    if code in ("not_yours", "not_allowed"):
-        return _("You cannot do that with this proposal.")
-    if code == "not_found":
-        return _("That proposal no longer exists. See /drafts.")
-    if code == "stale":
-        return _("That button belongs to an earlier step. Here is where you are now:")
-    if code == "invite_unknown":
-        return _("This invitation code is not known. Check it, or ask the POKJA for a new link.")
-    if code == "invite_used":
-        return _("This invitation has already been used. Ask the POKJA for a new link.")
-    if code == "invite_expired":
-        return _("This invitation expired on {when}. Ask the POKJA for a new link.").format(
-            when=when(p["expired_at"], p.get("zone", "Asia/Jakarta"))
-        )
-    if code == "option":
-        return _("Please choose one of the buttons.")
-    if code == "announcement_empty":
-        return _("The announcement is empty. Please write its text, or send a photo or document.")
-    if code == "announcement_too_long":
-        return _(
-            "The announcement is too long: {length} characters, at most {limit}. "
-            "Please shorten it and send it again."
-        ).format(**p)
-    if code == "too_many_places":
-        return _("At most {limit} places can be chosen. Choose the whole district instead.").format(
-            **p
-        )
-    if code == "no_places":
-        return _("Choose at least one place first, or change the recipients.")
-    if code == "announcement":
-        return _("That announcement no longer exists. /announce starts a new one.")
-    if code == "village":
-        return _("That place is not part of this district.")
-    return _("Something went wrong. Your input is saved; please try again, or /cancel.")
+    ),
+    Code.NOT_POKJA: says(__("Only POKJA members of this district can do that.")),
+    Code.NOT_YOURS: says(__("You cannot do that with this proposal.")),
+    Code.NOT_ALLOWED: says(__("You cannot do that with this proposal.")),
+    Code.NOT_FOUND: says(__("That proposal no longer exists. See /drafts.")),
+    Code.STALE: says(__("That button belongs to an earlier step. Here is where you are now:")),
+    Code.OPTION: says(__("Please choose one of the buttons.")),
+}
+
+# Raised only by the operator's command line (`bot.cli` words them for the operator); in a chat
+# they would be a fault of the bot, so the person reads the general apology.
+OPERATOR_TEXTS: dict[Code, ErrorText] = {
+    code: says(GENERIC)
+    for code in (
+        Code.NAIVE_DEADLINE,
+        Code.ROUND_NAME,
+        Code.CEILING_RANGE,
+        Code.UNKNOWN_VILLAGES,
+        Code.REMINDER_OFFSETS,
+        Code.QUIET_HOURS,
+        Code.UNKNOWN_ROUND,
+        Code.VILLAGE_ONLY_FOR_PAKEM,
+        Code.CSV_COLUMNS,
+        Code.CSV_ROW,
+        Code.CSV_ONE_DISTRICT,
+        Code.CSV_OUTSIDE,
+        Code.PREFIX_TAKEN,
+        Code.PREFIX_FORMAT,
+    )
+}
+
+# The one table the chat reads; each part is kept next to its conversation, and no code may be
+# worded by two parts (tests/test_error_texts.py checks both, and that every code has a text).
+TABLES: tuple[Mapping[Code, ErrorText], ...] = (
+    PROPOSAL_TEXTS,
+    REVIEW_TEXTS,
+    ROLE_TEXTS,
+    ANNOUNCEMENT_TEXTS,
+    OPERATOR_TEXTS,
+)
+ERROR_TEXTS: dict[Code, ErrorText] = {
+    code: text for table in TABLES for code, text in table.items()
+}
+
+
+def error_text(exc: DomainError) -> str:
+    return ERROR_TEXTS.get(exc.code, says(GENERIC))(exc.params)
 
 
 def round_line(round_: RoundView) -> str:

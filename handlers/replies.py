@@ -9,12 +9,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import commands
-from bot.errors import DomainError
+from bot.errors import Code, DomainError
 from handlers.render import error_text
 
 T = TypeVar("T")
 # Errors after which the person simply types the text again; any other refusal ends the step.
-RETYPE = ("reason_short", "too_long", "too_short")
+RETYPE = (Code.REASON_SHORT, Code.TOO_LONG, Code.TOO_SHORT)
 # /cancel and /back both leave a one-message step (a reason, a reply) without sending it.
 LEAVE = (*commands.CANCEL.names, *commands.BACK.names)
 

@@ -19,8 +19,9 @@ from bot.errors import DomainError, Stale
 from bot.proposals import ACTIVITIES
 from bot.rounds import parse_date
 from bot.text import join_blocks, q
-from handlers.callbacks import ObjCb, QueueCb, RevCb
-from handlers.render import activity_label, error_text, summary_blocks
+from handlers.callbacks import ObjAction, ObjCb, QueueCb, QueuePick, RevAction, RevCb
+from handlers.formats import activity_label, proposal_status
+from handlers.render import error_text, summary_blocks
 from handlers.replies import RETYPE, attempt, opened
 from handlers.review_text import (
     category_label,
@@ -29,7 +30,6 @@ from handlers.review_text import (
     dossier_blocks,
     item_label,
     outcome_label,
-    proposal_status,
     queue_text,
     timeline_blocks,
 )
@@ -58,11 +58,15 @@ def queue_keyboard(page: review.QueuePage) -> InlineKeyboardMarkup:
     for item in page.items:
         b.button(
             text=_("Open {number}").format(number=item.number or item.id),
-            callback_data=RevCb(action="o", id=item.id),
+            callback_data=RevCb(action=RevAction.OPEN, id=item.id),
         )
-    b.button(text=_("🏡 Village"), callback_data=base.model_copy(update={"pick": "v"}))
-    b.button(text=_("🏷 Status"), callback_data=base.model_copy(update={"pick": "s"}))
-    b.button(text=_("🛠 Activity"), callback_data=base.model_copy(update={"pick": "a"}))
+    b.button(
+        text=_("🏡 Village"), callback_data=base.model_copy(update={"pick": QueuePick.VILLAGE})
+    )
+    b.button(text=_("🏷 Status"), callback_data=base.model_copy(update={"pick": QueuePick.STATUS}))
+    b.button(
+        text=_("🛠 Activity"), callback_data=base.model_copy(update={"pick": QueuePick.ACTIVITY})
+    )
     sizes = [1] * len(page.items) + [3]
     nav = 0
     if page.page > 0:
@@ -77,7 +81,7 @@ def queue_keyboard(page: review.QueuePage) -> InlineKeyboardMarkup:
     return b.as_markup()
 
 
-def filter_keyboard(page: review.QueuePage, pick: str) -> InlineKeyboardMarkup:
+def filter_keyboard(page: review.QueuePage, pick: QueuePick) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     flt = page.filter
     base = QueueCb(
@@ -86,11 +90,11 @@ def filter_keyboard(page: review.QueuePage, pick: str) -> InlineKeyboardMarkup:
         status=flt.status or "",
         activity=flt.activity or "",
     )
-    if pick == "v":
+    if pick == QueuePick.VILLAGE:
         b.button(text=_("All villages"), callback_data=base.model_copy(update={"village": ""}))
         for kode, name in page.villages[:40]:
             b.button(text=name, callback_data=base.model_copy(update={"village": kode}))
-    elif pick == "s":
+    elif pick == QueuePick.STATUS:
         b.button(text=_("All statuses"), callback_data=base.model_copy(update={"status": ""}))
         for status in review.QUEUE_STATUSES:
             b.button(
@@ -115,22 +119,25 @@ def actions_keyboard(dossier: review.Dossier) -> InlineKeyboardMarkup:
         for decision in ("candidate", "revision", "rejected"):
             b.button(
                 text=decision_label(decision),
-                callback_data=RevCb(action="d", id=view.id, v=view.version, arg=decision),
+                callback_data=RevCb(
+                    action=RevAction.DECIDE, id=view.id, v=view.version, arg=decision
+                ),
             )
         rows += [1, 2]
     if view.status == "candidate":
         b.button(
-            text=_("🏆 Name winner"), callback_data=RevCb(action="f", id=view.id, v=view.version)
+            text=_("🏆 Name winner"),
+            callback_data=RevCb(action=RevAction.NAME_WINNER, id=view.id, v=view.version),
         )
         rows.append(1)
-    b.button(text=_("☑️ Checklist"), callback_data=RevCb(action="c", id=view.id))
-    b.button(text=_("📍 Field visit"), callback_data=RevCb(action="V", id=view.id))
-    b.button(text=_("🧾 Timeline"), callback_data=RevCb(action="t", id=view.id))
+    b.button(text=_("☑️ Checklist"), callback_data=RevCb(action=RevAction.CHECKLIST, id=view.id))
+    b.button(text=_("📍 Field visit"), callback_data=RevCb(action=RevAction.VERIFY, id=view.id))
+    b.button(text=_("🧾 Timeline"), callback_data=RevCb(action=RevAction.TIMELINE, id=view.id))
     rows.append(3)
     if dossier.objections:
         b.button(
             text=_("⚖️ Objections ({n})").format(n=len(dossier.objections)),
-            callback_data=RevCb(action="j", id=view.id),
+            callback_data=RevCb(action=RevAction.OBJECTIONS, id=view.id),
         )
         rows.append(1)
     b.button(text=_("📋 Back to the queue"), callback_data=QueueCb(round=view.round.id))
@@ -182,11 +189,11 @@ def checklist_keyboard(dossier: review.Dossier) -> InlineKeyboardMarkup:
     for index, item in enumerate(dossier.checklist):
         b.button(
             text=f"{index + 1}. {item_label(item.code)}"[:60],
-            callback_data=RevCb(action="m", id=dossier.proposal.id, arg=str(index)),
+            callback_data=RevCb(action=RevAction.PICK_ITEM, id=dossier.proposal.id, arg=str(index)),
         )
     b.button(
         text=_("⬅ Back to the proposal"),
-        callback_data=RevCb(action="o", id=dossier.proposal.id, arg="n"),
+        callback_data=RevCb(action=RevAction.OPEN, id=dossier.proposal.id, arg="n"),
     )
     b.adjust(1)
     return b.as_markup()
@@ -196,10 +203,11 @@ def verification_keyboard(verification_id: int, proposal_id: int) -> InlineKeybo
     b = InlineKeyboardBuilder()
     b.button(
         text=_("💾 Save the visit"),
-        callback_data=RevCb(action="S", id=proposal_id, v=verification_id),
+        callback_data=RevCb(action=RevAction.SAVE_VISIT, id=proposal_id, v=verification_id),
     )
     b.button(
-        text=_("✖ Discard"), callback_data=RevCb(action="X", id=proposal_id, v=verification_id)
+        text=_("✖ Discard"),
+        callback_data=RevCb(action=RevAction.DISCARD_VISIT, id=proposal_id, v=verification_id),
     )
     return b.as_markup()
 
@@ -233,7 +241,7 @@ def router() -> Router:
         )
         if page is None:
             return
-        if cb.pick:
+        if cb.pick != QueuePick.LIST:
             text = queue_text(page) + "\n\n" + _("Choose a filter:")
             markup = filter_keyboard(page, cb.pick)
         else:
@@ -295,7 +303,7 @@ def router() -> Router:
             _view, events = await review.timeline(session, person, pid, now)
         await send_dossier(message, bot, dossier, now, files=files, events=events)
 
-    @r.callback_query(RevCb.filter(F.action == "o"))
+    @r.callback_query(RevCb.filter(F.action == RevAction.OPEN))
     async def on_open(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -312,7 +320,7 @@ def router() -> Router:
 
     # -- checklist ------------------------------------------------------------------------------
 
-    @r.callback_query(RevCb.filter(F.action == "c"))
+    @r.callback_query(RevCb.filter(F.action == RevAction.CHECKLIST))
     async def on_checklist(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -337,7 +345,7 @@ def router() -> Router:
             reply_markup=checklist_keyboard(dossier),
         )
 
-    @r.callback_query(RevCb.filter(F.action == "m"))
+    @r.callback_query(RevCb.filter(F.action == RevAction.PICK_ITEM))
     async def on_item(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -360,14 +368,16 @@ def router() -> Router:
         for value, label in (("yes", _("✅ Yes")), ("no", _("❌ No")), ("na", _("➖ N/A"))):
             b.button(
                 text=label,
-                callback_data=RevCb(action="k", id=dossier.proposal.id, arg=f"{index}-{value}"),
+                callback_data=RevCb(
+                    action=RevAction.MARK, id=dossier.proposal.id, arg=f"{index}-{value}"
+                ),
             )
         await message.answer(
             _("{item}: yes, no or not applicable?").format(item=q(item_label(item.code))),
             reply_markup=b.as_markup(),
         )
 
-    @r.callback_query(RevCb.filter(F.action == "k"))
+    @r.callback_query(RevCb.filter(F.action == RevAction.MARK))
     async def on_mark(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -419,7 +429,7 @@ def router() -> Router:
 
     # -- field verification ---------------------------------------------------------------------
 
-    @r.callback_query(RevCb.filter(F.action == "V"))
+    @r.callback_query(RevCb.filter(F.action == RevAction.VERIFY))
     async def on_verify(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -549,7 +559,7 @@ def router() -> Router:
     async def on_visit_other(message: Message) -> None:
         await message.answer(_("Send text, a photo, a document or a location, or press Save."))
 
-    @r.callback_query(RevCb.filter(F.action.in_({"S", "X"})))
+    @r.callback_query(RevCb.filter(F.action.in_({RevAction.SAVE_VISIT, RevAction.DISCARD_VISIT})))
     async def on_visit_end(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -562,7 +572,7 @@ def router() -> Router:
         message = await opened(callback)
         if message is None:
             return
-        if callback_data.action == "X":
+        if callback_data.action == RevAction.DISCARD_VISIT:
             if (
                 await attempt(
                     message, review.discard_verification(session, person, callback_data.v, now)
@@ -584,7 +594,7 @@ def router() -> Router:
 
     # -- decisions ------------------------------------------------------------------------------
 
-    @r.callback_query(RevCb.filter(F.action == "d"))
+    @r.callback_query(RevCb.filter(F.action == RevAction.DECIDE))
     async def on_decide(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -701,7 +711,7 @@ def router() -> Router:
             return
         await decided(message, state, bot, session, person, now, None)
 
-    @r.callback_query(Desk.reason, RevCb.filter(F.action == "n"))
+    @r.callback_query(Desk.reason, RevCb.filter(F.action == RevAction.REVISION_DAYS))
     async def on_days(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -755,7 +765,7 @@ def router() -> Router:
         if "pid" in data:
             await open_dossier(message, bot, session, person, int(data["pid"]), now, files=False)
 
-    @r.callback_query(RevCb.filter(F.action == "f"))
+    @r.callback_query(RevCb.filter(F.action == RevAction.NAME_WINNER))
     async def on_final(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -784,7 +794,7 @@ def router() -> Router:
 
     # -- timeline and objections ------------------------------------------------------------------
 
-    @r.callback_query(RevCb.filter(F.action == "t"))
+    @r.callback_query(RevCb.filter(F.action == RevAction.TIMELINE))
     async def on_timeline(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -804,7 +814,7 @@ def router() -> Router:
         ):
             await message.answer(chunk)
 
-    @r.callback_query(RevCb.filter(F.action == "j"))
+    @r.callback_query(RevCb.filter(F.action == RevAction.OBJECTIONS))
     async def on_objections(
         callback: CallbackQuery,
         callback_data: RevCb,
@@ -826,7 +836,7 @@ def router() -> Router:
             lines.append(f"• {o.number}: {category_label(o.category)}, {outcome_label(o.outcome)}")
             b.button(
                 text=_("Open {number}").format(number=o.number),
-                callback_data=ObjCb(action="o", id=o.id),
+                callback_data=ObjCb(action=ObjAction.OPEN, id=o.id),
             )
         b.adjust(1)
         await message.answer("\n".join(lines), reply_markup=b.as_markup())

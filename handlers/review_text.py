@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.errors import DomainError
+from bot.errors import Code
 from bot.objections import ObjectionView
 from bot.review import CheckItem, Dossier, Event, QueuePage
 from bot.rounds import CALENDAR, VillageStatus
 from bot.text import q
-from handlers.render import activity_label, money, source_label, when
+from handlers.formats import (
+    ErrorText,
+    activity_label,
+    money,
+    proposal_status,
+    says,
+    source_label,
+    when,
+)
 from storage.views import RoundView
-
-
-def proposal_status(status: str) -> str:
-    return {
-        "draft": _("draft"),
-        "submitted": _("in review"),
-        "revision": _("revision requested"),
-        "rejected": _("rejected"),
-        "candidate": _("candidate winner"),
-        "winner": _("winner"),
-    }.get(status, status)
 
 
 def decision_label(decision: str) -> str:
@@ -425,138 +424,129 @@ def winners_blocks(params: dict[str, Any], district: str) -> list[str]:
     return blocks
 
 
-def review_error(exc: DomainError) -> str | None:
-    """Texts for the codes of this part; None leaves it to `render.error_text`."""
-    from handlers.roles_text import roles_error
+def _zone(p: Mapping[str, Any]) -> str:
+    return str(p.get("zone") or "Asia/Jakarta")
 
-    if (text := roles_error(exc)) is not None:
-        return text
-    p = exc.params
-    code = exc.code
-    zone = str(p.get("zone") or "Asia/Jakarta")
-    if code == "decided_meanwhile":
-        return _(
-            "Someone decided on this proposal while you were looking at it: {by} made it "
-            "“{status}”{at}. Your decision was not saved. Here is the current state:"
-        ).format(
-            by=q(p.get("by")),
-            status=proposal_status(str(p.get("status"))),
-            at=(" " + _("at {when}").format(when=when(p["at"], zone))) if p.get("at") else "",
-        )
-    if code == "decided":
-        return _("This proposal is already {status}; it cannot take that decision now.").format(
-            status=proposal_status(str(p.get("status")))
-        )
-    if code == "candidates_published":
-        return _(
-            "The candidates were already announced; the list can no longer take new candidates."
-        )
-    if code == "not_candidate":
-        return _("Only a candidate can be named winner; this one is {status}.").format(
-            status=proposal_status(str(p.get("status")))
-        )
-    if code == "window_not_held":
-        return _("The candidates have not been announced, so there was no clarification window.")
-    if code == "window_still_open":
-        return _("The clarification window is open until {when}; decide after it closes.").format(
-            when=when(p["until"], zone)
-        )
-    if code == "objections_open":
-        return _(
-            "These objections are still unanswered: {numbers}. Answer each of them first."
-        ).format(numbers=q(p["numbers"]))
-    if code == "reason_short":
-        return _("Please give a reason of at least {min} characters.").format(**p)
-    if code == "window_closed":
-        return _(
-            "The clarification window closed on {when}. Objections can no longer be filed; "
-            "/status shows the answers to yours."
-        ).format(when=when(p["closed_at"], zone))
-    if code == "no_window":
-        return _(
+
+# Refusals of reviewing, the round's calendar, candidates, objections and winners.
+REVIEW_TEXTS: dict[Code, ErrorText] = {
+    Code.DECIDED_MEANWHILE: lambda p: _(
+        "Someone decided on this proposal while you were looking at it: {by} made it "
+        "“{status}”{at}. Your decision was not saved. Here is the current state:"
+    ).format(
+        by=q(p.get("by")),
+        status=proposal_status(str(p.get("status"))),
+        at=(" " + _("at {when}").format(when=when(p["at"], _zone(p)))) if p.get("at") else "",
+    ),
+    Code.DECIDED: lambda p: _(
+        "This proposal is already {status}; it cannot take that decision now."
+    ).format(status=proposal_status(str(p.get("status")))),
+    Code.CANDIDATES_PUBLISHED: says(
+        __("The candidates were already announced; the list can no longer take new candidates.")
+    ),
+    Code.NOT_CANDIDATE: lambda p: _(
+        "Only a candidate can be named winner; this one is {status}."
+    ).format(status=proposal_status(str(p.get("status")))),
+    Code.WINDOW_NOT_HELD: says(
+        __("The candidates have not been announced, so there was no clarification window.")
+    ),
+    Code.WINDOW_STILL_OPEN: lambda p: _(
+        "The clarification window is open until {when}; decide after it closes."
+    ).format(when=when(p["until"], _zone(p))),
+    Code.OBJECTIONS_OPEN: lambda p: _(
+        "These objections are still unanswered: {numbers}. Answer each of them first."
+    ).format(numbers=q(p["numbers"])),
+    Code.REASON_SHORT: says(__("Please give a reason of at least {min} characters.")),
+    Code.WINDOW_CLOSED: lambda p: _(
+        "The clarification window closed on {when}. Objections can no longer be filed; "
+        "/status shows the answers to yours."
+    ).format(when=when(p["closed_at"], _zone(p))),
+    Code.WINDOW_UNDATED: lambda p: _(
+        "The clarification window of {round} has no closing date yet, so objections cannot "
+        "be filed. The POKJA sets it; follow your village with /village to hear when."
+    ).format(round=q(p["round"])),
+    Code.NO_WINDOW: says(
+        __(
             "No clarification window is open now. Candidates are announced first; follow your "
             "village with /village to hear when."
         )
-    if code == "objection_limit":
-        return _(
-            "You have filed {max} objections in this window, the most allowed. Thank you; the "
-            "POKJA answers each of them. /status shows their answers."
-        ).format(max=p["max"])
-    if code == "not_a_candidate":
-        return _("That proposal is no longer a candidate. /objection shows the current ones.")
-    if code == "evidence_type":
-        return _("Evidence can be a photo, a document or a voice note.")
-    if code == "already_replied":
-        return _("Your committee has already replied to this objection; the reply is used once.")
-    if code == "objection_answered":
-        return _("This objection has already been answered.")
-    if code == "not_anonymous":
-        return _("This objection was filed with a name; there is nothing to unmask.")
-    if code == "not_admin":
-        return _("Only an admin of this district can do that.")
-    if code == "objection":
-        return _("That objection is no longer open. /objection starts a new one.")
-    if code == "verification":
-        return _("That verification record is closed. Open the proposal to start another.")
-    if code == "verification_empty":
-        return _("Add notes, a photo or your location before saving.")
-    if code == "visit_in_future":
-        return _("The visit date cannot be in the future.")
-    if code == "calendar_order":
-        return _("{field} must come after {before} ({when}). Choose a later date.").format(
-            field=field_label(p["field"]),
-            before=field_label(p["before"]),
-            when=when(p["when"], zone),
-        )
-    if code == "date_past":
-        return _("That date has already passed. Choose a date in the future.")
-    if code == "date_format":
-        return _("Write the date like 31-12-2026 or 31-12-2026 17:00.")
-    if code == "clarify_end_needed":
-        return _("Set the date the clarification window closes (in the future) with /round first.")
-    if code == "review_not_over":
-        return _(
-            "The review runs until {when}, as the calendar told everyone. Announce the "
-            "candidates after it, or move the end of the review with /round."
-        ).format(when=when(p["until"], zone))
-    if code == "review_unfinished":
-        return _(
-            "These proposals are not decided yet: {numbers}. Shortlist, reject or wait for "
-            "their revision first: the list closes when it is announced."
-        ).format(numbers=q(p["numbers"]))
-    if code == "no_candidates":
-        return _("No proposal is shortlisted as a candidate yet.")
-    if code == "no_candidates_announced":
-        return _("Announce the candidates first, then hold the clarification window.")
-    if code == "undecided":
-        return _(
-            "These candidates are not decided yet: {numbers}. Name each winner, or answer the "
-            "objections against it, first."
-        ).format(numbers=q(p["numbers"]))
-    if code == "no_winners":
-        return _("No winner has been named yet. Open a candidate in /review to name it.")
-    if code == "winners_published":
-        return _("The winners were already announced.")
-    if code == "list_changed":
-        return _("The list changed since your preview. Here is the new one; check it again.")
-    if code == "revision_over":
-        return _("The revision deadline has passed; the proposal can no longer change.")
-    if code == "percent_range":
-        return _("Type a percentage from 0 to 100.")
-    if code == "checklist_empty":
-        return _("The checklist needs at least one item.")
-    if code == "deadline_past":
-        return _("The submission deadline must be in the future. Type a later date.")
-    if code == "no_villages":
-        return _("This district has no villages yet; the operator imports them first.")
-    if code == "no_open_round":
-        return _("No round is open for submissions, so a PAKEM cannot be invited yet. /round")
-    if code == "several_rounds":
-        return _("Several rounds are open; PAKEM invites for this case are made by the operator.")
-    if code == "village_not_in_round":
-        return _("That village does not take part in the open round.")
-    if code in ("unknown_village", "village_required"):
-        return _("That village is not part of this district.")
-    if code == "checklist_long":
-        return _("The checklist can hold at most {max} items.").format(**p)
-    return None
+    ),
+    Code.OBJECTION_LIMIT: lambda p: _(
+        "You have filed {max} objections in this window, the most allowed. Thank you; the "
+        "POKJA answers each of them. /status shows their answers."
+    ).format(max=p["max"]),
+    Code.NOT_A_CANDIDATE: says(
+        __("That proposal is no longer a candidate. /objection shows the current ones.")
+    ),
+    Code.EVIDENCE_TYPE: says(__("Evidence can be a photo, a document or a voice note.")),
+    Code.ALREADY_REPLIED: says(
+        __("Your committee has already replied to this objection; the reply is used once.")
+    ),
+    Code.OBJECTION_ANSWERED: says(__("This objection has already been answered.")),
+    Code.NOT_ANONYMOUS: says(
+        __("This objection was filed with a name; there is nothing to unmask.")
+    ),
+    Code.NOT_ADMIN: says(__("Only an admin of this district can do that.")),
+    Code.OBJECTION: says(__("That objection is no longer open. /objection starts a new one.")),
+    Code.VERIFICATION: says(
+        __("That verification record is closed. Open the proposal to start another.")
+    ),
+    Code.VERIFICATION_EMPTY: says(__("Add notes, a photo or your location before saving.")),
+    Code.VISIT_IN_FUTURE: says(__("The visit date cannot be in the future.")),
+    Code.CALENDAR_ORDER: lambda p: _(
+        "{field} must come after {before} ({when}). Choose a later date."
+    ).format(
+        field=field_label(p["field"]),
+        before=field_label(p["before"]),
+        when=when(p["when"], _zone(p)),
+    ),
+    Code.DATE_PAST: says(__("That date has already passed. Choose a date in the future.")),
+    Code.DATE_FORMAT: says(__("Write the date like 31-12-2026 or 31-12-2026 17:00.")),
+    Code.CLARIFY_END_NEEDED: says(
+        __("Set the date the clarification window closes (in the future) with /round first.")
+    ),
+    Code.REVIEW_NOT_OVER: lambda p: _(
+        "The review runs until {when}, as the calendar told everyone. Announce the "
+        "candidates after it, or move the end of the review with /round."
+    ).format(when=when(p["until"], _zone(p))),
+    Code.REVIEW_UNFINISHED: lambda p: _(
+        "These proposals are not decided yet: {numbers}. Shortlist, reject or wait for "
+        "their revision first: the list closes when it is announced."
+    ).format(numbers=q(p["numbers"])),
+    Code.NO_CANDIDATES: says(__("No proposal is shortlisted as a candidate yet.")),
+    Code.NO_CANDIDATES_ANNOUNCED: says(
+        __("Announce the candidates first, then hold the clarification window.")
+    ),
+    Code.UNDECIDED: lambda p: _(
+        "These candidates are not decided yet: {numbers}. Name each winner, or answer the "
+        "objections against it, first."
+    ).format(numbers=q(p["numbers"])),
+    Code.NO_WINNERS: says(
+        __("No winner has been named yet. Open a candidate in /review to name it.")
+    ),
+    Code.WINNERS_PUBLISHED: says(__("The winners were already announced.")),
+    Code.LIST_CHANGED: says(
+        __("The list changed since your preview. Here is the new one; check it again.")
+    ),
+    Code.REVISION_OVER: says(
+        __("The revision deadline has passed; the proposal can no longer change.")
+    ),
+    Code.PERCENT_RANGE: says(__("Type a percentage from 0 to 100.")),
+    Code.CHECKLIST_EMPTY: says(__("The checklist needs at least one item.")),
+    Code.DEADLINE_PAST: says(
+        __("The submission deadline must be in the future. Type a later date.")
+    ),
+    Code.NO_VILLAGES: says(
+        __("This district has no villages yet; the operator imports them first.")
+    ),
+    Code.NO_OPEN_ROUND: says(
+        __("No round is open for submissions, so a PAKEM cannot be invited yet. /round")
+    ),
+    Code.SEVERAL_ROUNDS: says(
+        __("Several rounds are open; PAKEM invites for this case are made by the operator.")
+    ),
+    Code.VILLAGE_NOT_IN_ROUND: says(__("That village does not take part in the open round.")),
+    Code.UNKNOWN_VILLAGE: says(__("That village is not part of this district.")),
+    Code.VILLAGE_REQUIRED: says(__("That village is not part of this district.")),
+    Code.CHECKLIST_LONG: says(__("The checklist can hold at most {max} items.")),
+}

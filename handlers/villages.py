@@ -26,7 +26,7 @@ from bot import commands, deeplink, follows, policy, poster
 from bot.config import Settings
 from bot.errors import DomainError
 from bot.text import q
-from handlers.callbacks import VillageCb
+from handlers.callbacks import VillageAction, VillageCb
 from handlers.render import error_text
 from storage import queries
 from storage.views import PersonView, RegionView, VillageView
@@ -50,7 +50,9 @@ async def several_districts(session: AsyncSession) -> bool:
     return len(await queries.districts(session)) > 1
 
 
-def paged(builder: InlineKeyboardBuilder, total: int, page: int, action: str, kode: str) -> None:
+def paged(
+    builder: InlineKeyboardBuilder, total: int, page: int, action: VillageAction, kode: str
+) -> None:
     """◀ ▶ buttons under a long list."""
     row = []
     if page > 0:
@@ -65,7 +67,7 @@ def choices(
     villages: list[VillageView],
     with_district: bool,
     extra: list[tuple[str, VillageCb]],
-    action: str = "f",
+    action: VillageAction = VillageAction.FOLLOW,
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for village in villages:
@@ -117,11 +119,14 @@ async def send_results(
     for village in shown.villages:
         builder.button(
             text=village_label(village, wide)[:64],
-            callback_data=VillageCb(action="p" if for_poster else "f", kode=village.kode),
+            callback_data=VillageCb(
+                action=VillageAction.POSTER if for_poster else VillageAction.FOLLOW,
+                kode=village.kode,
+            ),
         )
     builder.adjust(1)
     nav = InlineKeyboardBuilder()
-    paged(nav, shown.total, shown.number, "s", "")
+    paged(nav, shown.total, shown.number, VillageAction.RESULTS, "")
     builder.attach(nav)
     for text, data in extra:
         builder.row(InlineKeyboardButton(text=text, callback_data=data.pack()))
@@ -129,7 +134,7 @@ async def send_results(
 
 
 def browse_button() -> tuple[str, VillageCb]:
-    return _("🗺 Browse by kecamatan"), VillageCb(action="b")
+    return _("🗺 Browse by kecamatan"), VillageCb(action=VillageAction.BROWSE)
 
 
 async def overview(message: Message, session: AsyncSession, person: PersonView) -> None:
@@ -154,7 +159,7 @@ async def overview(message: Message, session: AsyncSession, person: PersonView) 
     for village in mine:
         builder.button(
             text=_("✖ Stop following {village}").format(village=village.name)[:64],
-            callback_data=VillageCb(action="u", kode=village.kode),
+            callback_data=VillageCb(action=VillageAction.UNFOLLOW, kode=village.kode),
         )
     await message.answer("\n\n".join(lines), reply_markup=builder.adjust(1).as_markup())
 
@@ -212,7 +217,7 @@ def router() -> Router:
         for_poster = await state.get_state() == VillageSearch.poster.state
         await send_results(message, session, query, found, 0, for_poster)
 
-    @r.callback_query(VillageCb.filter(F.action == "s"))
+    @r.callback_query(VillageCb.filter(F.action == VillageAction.RESULTS))
     async def results_page(
         callback: CallbackQuery, callback_data: VillageCb, state: FSMContext, session: AsyncSession
     ) -> None:
@@ -242,7 +247,7 @@ def router() -> Router:
     async def on_not_text(message: Message) -> None:
         await message.answer(_("Please type the village name, or /cancel."))
 
-    @r.callback_query(VillageCb.filter(F.action == "b"))
+    @r.callback_query(VillageCb.filter(F.action == VillageAction.BROWSE))
     async def browse(
         callback: CallbackQuery, callback_data: VillageCb, session: AsyncSession
     ) -> None:
@@ -254,7 +259,8 @@ def router() -> Router:
             builder = InlineKeyboardBuilder()
             for district in districts:
                 builder.button(
-                    text=district.name[:64], callback_data=VillageCb(action="b", kode=district.kode)
+                    text=district.name[:64],
+                    callback_data=VillageCb(action=VillageAction.BROWSE, kode=district.kode),
                 )
             await callback.message.answer(
                 _("Which district?"), reply_markup=builder.adjust(1).as_markup()
@@ -271,7 +277,7 @@ def router() -> Router:
             reply_markup=kecamatan_keyboard(areas, callback_data.page, district.kode),
         )
 
-    @r.callback_query(VillageCb.filter(F.action == "k"))
+    @r.callback_query(VillageCb.filter(F.action == VillageAction.KECAMATAN))
     async def open_kecamatan(
         callback: CallbackQuery, callback_data: VillageCb, session: AsyncSession
     ) -> None:
@@ -287,11 +293,12 @@ def router() -> Router:
         builder = InlineKeyboardBuilder()
         for village in villages[page * PAGE : (page + 1) * PAGE]:
             builder.button(
-                text=village.name[:64], callback_data=VillageCb(action="f", kode=village.kode)
+                text=village.name[:64],
+                callback_data=VillageCb(action=VillageAction.FOLLOW, kode=village.kode),
             )
         builder.adjust(2)
         nav = InlineKeyboardBuilder()
-        paged(nav, len(villages), page, "k", area.kode)
+        paged(nav, len(villages), page, VillageAction.KECAMATAN, area.kode)
         builder.attach(nav)
         await callback.message.answer(
             _("Villages in Kec. {kecamatan} ({page} of {pages}). Tap yours to follow it.").format(
@@ -300,7 +307,7 @@ def router() -> Router:
             reply_markup=builder.as_markup(),
         )
 
-    @r.callback_query(VillageCb.filter(F.action == "f"))
+    @r.callback_query(VillageCb.filter(F.action == VillageAction.FOLLOW))
     async def follow_button(
         callback: CallbackQuery,
         callback_data: VillageCb,
@@ -312,7 +319,7 @@ def router() -> Router:
         if isinstance(callback.message, Message):
             await follow_from_link(callback.message, session, person, callback_data.kode, now)
 
-    @r.callback_query(VillageCb.filter(F.action == "u"))
+    @r.callback_query(VillageCb.filter(F.action == VillageAction.UNFOLLOW))
     async def unfollow_button(
         callback: CallbackQuery,
         callback_data: VillageCb,
@@ -364,7 +371,7 @@ def router() -> Router:
         await state.set_state(VillageSearch.poster)
         await message.answer(_("For which village is the poster? Type its name."))
 
-    @r.callback_query(VillageCb.filter(F.action == "p"))
+    @r.callback_query(VillageCb.filter(F.action == VillageAction.POSTER))
     async def poster_button(
         callback: CallbackQuery,
         callback_data: VillageCb,
@@ -430,9 +437,12 @@ def kecamatan_keyboard(
     page = max(0, page)
     builder = InlineKeyboardBuilder()
     for area in areas[page * PAGE : (page + 1) * PAGE]:
-        builder.button(text=area.name[:64], callback_data=VillageCb(action="k", kode=area.kode))
+        builder.button(
+            text=area.name[:64],
+            callback_data=VillageCb(action=VillageAction.KECAMATAN, kode=area.kode),
+        )
     builder.adjust(2)
     nav = InlineKeyboardBuilder()
-    paged(nav, len(areas), page, "b", district_kode)
+    paged(nav, len(areas), page, VillageAction.BROWSE, district_kode)
     builder.attach(nav)
     return builder.as_markup()

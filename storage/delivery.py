@@ -28,7 +28,14 @@ from storage.models import (
     Round,
 )
 from storage.queries import _insert
-from storage.statuses import OPEN_DRAFT, PAST_DRAFT, ProposalStatus
+from storage.statuses import (
+    OPEN_DRAFT,
+    PAST_DRAFT,
+    AnnouncementStep,
+    BroadcastKind,
+    BroadcastStatus,
+    ProposalStatus,
+)
 from storage.types import UTCDateTime
 from storage.views import (
     BroadcastView,
@@ -56,9 +63,9 @@ def _view(row: Broadcast, district: District) -> BroadcastView:
         district_id=district.id,
         district_name=district.name,
         timezone=district.timezone,
-        kind=row.kind,
-        status=row.status,
-        step=row.step,
+        kind=BroadcastKind(row.kind),
+        status=BroadcastStatus(row.status),
+        step=AnnouncementStep(row.step),
         author_id=row.author_id,
         body=row.body,
         media_kind=row.media_kind,
@@ -103,8 +110,8 @@ async def draft_of(session: AsyncSession, author_id: int) -> Broadcast | None:
             select(Broadcast)
             .where(
                 Broadcast.author_id == author_id,
-                Broadcast.kind == "announcement",
-                Broadcast.status == "draft",
+                Broadcast.kind == BroadcastKind.ANNOUNCEMENT,
+                Broadcast.status == BroadcastStatus.DRAFT,
             )
             .order_by(Broadcast.id.desc())  # type: ignore[union-attr]
             .limit(1)
@@ -120,8 +127,8 @@ async def recent_broadcasts(
         .join(District, District.id == Broadcast.district_id)
         .where(
             Broadcast.district_id.in_(district_ids),  # type: ignore[attr-defined]
-            Broadcast.kind.in_(("announcement", "event")),  # type: ignore[attr-defined]
-            Broadcast.status.in_(("queued", "done")),  # type: ignore[attr-defined]
+            Broadcast.kind.in_((BroadcastKind.ANNOUNCEMENT, BroadcastKind.EVENT)),  # type: ignore[attr-defined]
+            Broadcast.status.in_((BroadcastStatus.QUEUED, BroadcastStatus.DONE)),  # type: ignore[attr-defined]
         )
         .order_by(Broadcast.id.desc())  # type: ignore[union-attr]
         .limit(limit)
@@ -140,7 +147,7 @@ async def received_broadcasts(
         .where(
             Outbox.person_id == person_id,
             Outbox.status == "sent",
-            Broadcast.kind.in_(("announcement", "event")),  # type: ignore[attr-defined]
+            Broadcast.kind.in_((BroadcastKind.ANNOUNCEMENT, BroadcastKind.EVENT)),  # type: ignore[attr-defined]
         )
         .order_by(Broadcast.id.desc())  # type: ignore[union-attr]
         .limit(limit)
@@ -153,7 +160,7 @@ async def active_broadcasts(session: AsyncSession) -> list[BroadcastView]:
     rows = await session.execute(
         select(Broadcast, District)
         .join(District, District.id == Broadcast.district_id)
-        .where(Broadcast.status == "queued")
+        .where(Broadcast.status == BroadcastStatus.QUEUED)
         .order_by(Broadcast.id)
     )
     return [_view(b, d) for b, d in rows]
@@ -169,7 +176,7 @@ async def claim_progress(
         update(Broadcast)
         .where(
             Broadcast.id == broadcast_id,
-            Broadcast.status == "queued",
+            Broadcast.status == BroadcastStatus.QUEUED,
             (Broadcast.progress_at.is_(None))  # type: ignore[union-attr]
             | (Broadcast.progress_at <= now - timedelta(seconds=every)),  # type: ignore[operator]
         )
@@ -186,8 +193,8 @@ async def finish_broadcast(session: AsyncSession, broadcast_id: int, now: dateti
     """
     result = await session.execute(
         update(Broadcast)
-        .where(Broadcast.id == broadcast_id, Broadcast.status == "queued")
-        .values(status="done", finished_at=now, progress_at=None)
+        .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.QUEUED)
+        .values(status=BroadcastStatus.DONE, finished_at=now, progress_at=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -198,7 +205,7 @@ async def final_edits_owed(session: AsyncSession, since: datetime) -> list[Broad
         select(Broadcast, District)
         .join(District, District.id == Broadcast.district_id)
         .where(
-            Broadcast.status == "done",
+            Broadcast.status == BroadcastStatus.DONE,
             Broadcast.progress_message_id.is_not(None),  # type: ignore[union-attr]
             Broadcast.progress_at.is_(None),  # type: ignore[union-attr]
             Broadcast.finished_at >= since,  # type: ignore[operator]
@@ -214,7 +221,7 @@ async def claim_final_edit(session: AsyncSession, broadcast_id: int, now: dateti
         update(Broadcast)
         .where(
             Broadcast.id == broadcast_id,
-            Broadcast.status == "done",
+            Broadcast.status == BroadcastStatus.DONE,
             Broadcast.progress_at.is_(None),  # type: ignore[union-attr]
         )
         .values(progress_at=now)
@@ -226,7 +233,7 @@ async def release_final_edit(session: AsyncSession, broadcast_id: int) -> None:
     """The final edit met a passing fault: owe it again, for the next progress tick."""
     await session.execute(
         update(Broadcast)
-        .where(Broadcast.id == broadcast_id, Broadcast.status == "done")
+        .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.DONE)
         .values(progress_at=None)
     )
 
@@ -749,7 +756,7 @@ async def reminder_receipts(session: AsyncSession, district_id: int) -> list[Rem
     latest = (
         select(func.max(Outbox.id).label("id"))
         .join(Broadcast, Broadcast.id == Outbox.broadcast_id)
-        .where(Broadcast.kind == "reminder", Broadcast.district_id == district_id)
+        .where(Broadcast.kind == BroadcastKind.REMINDER, Broadcast.district_id == district_id)
         .group_by(Outbox.person_id)
         .subquery()
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Index, MetaData, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from storage.statuses import AnnouncementStep, BroadcastStatus
 from storage.types import UTCDateTime, utcnow
 
 SQLModel.metadata.naming_convention = {
@@ -350,9 +351,9 @@ class Broadcast(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="district.id", index=True)
-    kind: str = Field(max_length=16)
-    status: str = Field(default="draft", max_length=16, index=True)
-    step: str = Field(default="body", max_length=16)
+    kind: str = Field(max_length=16)  # a BroadcastKind
+    status: str = Field(default=BroadcastStatus.DRAFT.value, max_length=16, index=True)
+    step: str = Field(default=AnnouncementStep.BODY.value, max_length=16)
     author_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     media_kind: str | None = Field(default=None, max_length=16)

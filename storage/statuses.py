@@ -1,4 +1,5 @@
-"""Where a proposal stands, and the groups of statuses every list and count is built from.
+"""Where a proposal stands, and the groups of statuses every list and count is built from;
+where a broadcast (announcement, event, reminder) stands.
 
 A query that filtered on `status != "draft"` took in every status its author did not think of:
 a discarded draft then counted as a submission. Lists and counts name the statuses they want,
@@ -39,3 +40,32 @@ PAST_DRAFT: tuple[ProposalStatus, ...] = (
 
 LIVE: tuple[ProposalStatus, ...] = OPEN_DRAFT + PAST_DRAFT
 """Every proposal a person may still see: all but the discarded drafts."""
+
+
+class BroadcastKind(StrEnum):
+    """What a broadcast row is; the sender renders each kind its own way."""
+
+    ANNOUNCEMENT = "announcement"  # written by the POKJA, step by step (`AnnouncementStep`)
+    EVENT = "event"  # a domain event, rendered from its template
+    REMINDER = "reminder"  # one tick's deadline reminders
+    REPORT = "report"  # an announcement's delivery report, to its author
+
+
+class BroadcastStatus(StrEnum):
+    """An announcement is a draft until its author sends or discards it; every other kind is
+    queued at once. A queued broadcast is done when every row is settled (or it had none)."""
+
+    DRAFT = "draft"
+    CANCELLED = "cancelled"
+    QUEUED = "queued"
+    DONE = "done"
+
+
+class AnnouncementStep(StrEnum):
+    """Where the author of an announcement draft stands; a queued broadcast is at QUEUED."""
+
+    BODY = "body"  # the text, photo or document
+    AUDIENCE = "audience"  # who receives it
+    PICK = "pick"  # which kecamatan or villages, for those scopes
+    REVIEW = "review"  # the preview with its count, before sending
+    QUEUED = "queued"

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.money import line_total
+from storage.statuses import AnnouncementStep, BroadcastKind, BroadcastStatus
 
 
 class Role(StrEnum):
@@ -105,13 +106,7 @@ class RoundView:
     def submission_open(self, now: datetime) -> bool:
         return now < self.submission_deadline
 
-    def objections_open(self, now: datetime) -> bool:
-        """The clarification window: from the candidates announcement to its end date."""
-        if self.candidates_published_at is None or self.clarify_end is None:
-            return False
-        if self.clarify_start is not None and now < self.clarify_start:
-            return False
-        return now < self.clarify_end
+    # Whether objections are open is `bot.policy.clarification`, the one place of that rule.
 
 
 @dataclass(frozen=True)
@@ -202,9 +197,9 @@ class BroadcastView:
     district_id: int
     district_name: str
     timezone: str
-    kind: str
-    status: str
-    step: str
+    kind: BroadcastKind
+    status: BroadcastStatus
+    step: AnnouncementStep
     author_id: int | None
     body: str | None
     media_kind: str | None

@@ -155,7 +155,7 @@ def test_the_revision_note_does_not_address_the_pokja_as_you(locale: str) -> Non
 
 
 def test_the_calendar_prompt_names_the_zone_as_dates_do() -> None:
-    from handlers.render import when, zone_label
+    from handlers.formats import when, zone_label
 
     i18n = build_i18n("id")
     with i18n.context(), i18n.use_locale("id"):

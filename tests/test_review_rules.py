@@ -63,13 +63,13 @@ def test_a_winner_only_after_the_window_and_every_answer() -> None:
 
 def test_the_window_runs_from_the_announcement_to_its_end() -> None:
     end = NOW + timedelta(days=7)
-    assert not a_round(clarify_end=end).objections_open(NOW)  # not announced yet
+    assert not policy.objections_open(a_round(clarify_end=end), NOW)  # not announced yet
     announced = a_round(clarify_end=end, candidates_published_at=NOW)
-    assert announced.objections_open(NOW)
-    assert not announced.objections_open(end)
+    assert policy.objections_open(announced, NOW)
+    assert not policy.objections_open(announced, end)
     later_start = replace(announced, clarify_start=NOW + timedelta(days=1))
-    assert not later_start.objections_open(NOW)
-    assert later_start.objections_open(NOW + timedelta(days=1))
+    assert not policy.objections_open(later_start, NOW)
+    assert policy.objections_open(later_start, NOW + timedelta(days=1))
 
 
 def test_revision_is_editable_until_its_own_deadline() -> None:
