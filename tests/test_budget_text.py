@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from aiogram.utils.i18n import I18n
 from babel.numbers import format_decimal
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -24,7 +25,7 @@ from bot.budget_text import (
     read_lines,
     source_of,
 )
-from bot.i18n import money
+from bot.i18n import build_i18n, money
 from bot.money import MAX_AMOUNT, PROPOSAL_CAP, line_total
 from bot.proposals import SOURCES
 
@@ -428,6 +429,23 @@ def _within_bounds(reading: LineReading) -> None:
             assert line_total(reading.volume_milli, reading.unit_price) <= PROPOSAL_CAP
     for problem in reading.problems:
         assert problem.part in reading.missing
+
+
+# -- the hint's example ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def i18n() -> I18n:
+    return build_i18n("id")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_hints_example_reads_back_whole(i18n: I18n, locale: str) -> None:
+    from handlers.budget_echo import line_example
+
+    with i18n.context(), i18n.use_locale(locale):
+        example = line_example()
+    assert parts(read_line(example, locale)) == ("Semen", 50_000, "sak", 65_000, S)
 
 
 def test_a_very_long_line_is_only_a_name() -> None:
