@@ -28,7 +28,7 @@ from storage import queries
 from storage import roles as roles_store
 from storage.models import Attachment, BudgetLine, District, Proposal
 from storage.statuses import OPEN_DRAFT, ProposalStatus
-from storage.views import PersonView, ProposalView, RoundView
+from storage.views import LineView, PersonView, ProposalView, RoundView
 
 ACTIVITIES = (
     "road",
@@ -330,9 +330,7 @@ async def answer_text(
             if line.volume_milli is not None and exceeds_cap(line.volume_milli, price):
                 raise Invalid("line_too_large", cap=PROPOSAL_CAP)
             line.unit_price = price
-        await _line_answered(session, row, line, step, now)
-        await session.flush()
-        return await queries.proposal_view(session, row)
+        return await _line_answered(session, row, line, step, now)
     _advance(row, step, now)
     await session.flush()
     return await queries.proposal_view(session, row)
@@ -373,9 +371,7 @@ async def choose(
             raise Invalid("option")
         line = await current_line(session, row)
         line.source = option
-        await _line_answered(session, row, line, step, now)
-        await session.flush()
-        return await queries.proposal_view(session, row)
+        return await _line_answered(session, row, line, step, now)
     else:
         raise Stale(step=row.step)
     _advance(row, step, now)
@@ -427,7 +423,7 @@ async def skip(
         }[step]
         if value is None:
             raise Invalid("not_optional")
-        await _line_answered(session, row, line, step, now)
+        return await _line_answered(session, row, line, step, now)
     else:
         raise Invalid("not_optional")
     await session.flush()
@@ -507,7 +503,7 @@ async def budget_add(
     return await queries.proposal_view(session, row)
 
 
-def _missing_steps(line: BudgetLine) -> list[Step]:
+def _missing_steps(line: BudgetLine | LineView) -> list[Step]:
     """The steps that ask for the parts this line still lacks, in asking order."""
     values = (line.item, line.volume_milli, line.unit_price, line.source)
     return [step for step, value in zip(LINE_STEPS, values, strict=True) if value is None]
@@ -515,7 +511,7 @@ def _missing_steps(line: BudgetLine) -> list[Step]:
 
 async def _line_answered(
     session: AsyncSession, row: Proposal, line: BudgetLine, step: Step, now: datetime
-) -> None:
+) -> ProposalView:
     """After one part of a line was answered (or kept with /skip), ask for what comes next.
 
     A finished line being corrected goes through every part in turn, each keepable with
@@ -523,26 +519,27 @@ async def _line_answered(
     it is finished, and the next unfinished line after it (pasted in the same message) is
     opened, so several typed lines are completed one after the other.
     """
+    finished = False
     if line.complete:
         if step == Step.LINE_SOURCE:
             row.editing_line_id = None
         _advance(row, step, now)
-        return
-    missing = _missing_steps(line)
-    if missing:
+    elif missing := _missing_steps(line):
         _move(row, missing[0], now)
-        return
-    line.complete = True
-    row.editing_line_id = None
-    _advance(row, Step.LINE_SOURCE, now)
-    later = [
-        other
-        for other in await queries.proposal_lines(session, row.id or 0)
-        if not other.complete and other.position > line.position
-    ]
-    if later:
-        row.editing_line_id = later[0].id
-        _move(row, next(iter(_missing_steps(later[0])), Step.LINE_SOURCE), now)
+    else:
+        line.complete, finished = True, True
+        row.editing_line_id = None
+        _advance(row, Step.LINE_SOURCE, now)
+    await session.flush()
+    view = await queries.proposal_view(session, row)
+    # Looked for in the lines the view has read anyway: a finished line costs no query more.
+    later = [other for other in view.lines if not other.complete and other.position > line.position]
+    if not finished or not later:
+        return view
+    row.editing_line_id = later[0].id
+    _move(row, next(iter(_missing_steps(later[0])), Step.LINE_SOURCE), now)
+    await session.flush()
+    return await queries.proposal_view(session, row)
 
 
 @dataclass(frozen=True)
