@@ -31,15 +31,36 @@ _WORDS: dict[str, int] = {
     "trillion": 10**12,
 }
 
+# "Rp 5.000,-", "Rp 5.000,–", "Rp 50.000,=", "Rp 5.000.-": no cents, as RAB tables print it.
+_ENDING = r"[,.]\s*[-\u2013\u2014=]{1,2}|[-\u2013\u2014]{1,2}"
+
 _AMOUNT_RE = re.compile(
-    r"""^\s*
-    (?:rp\.?|idr)?\s*            # currency, optional
-    (?P<num>[0-9][0-9.,\s]*?)    # the number with its separators
-    \s*(?P<word>[a-z]+)?\.?      # multiplier word, optional
-    \s*(?:,-|\.-|-)?\s*$         # the "Rp 5.000,-" ending
+    rf"""^\s*
+    (?:rp\.?|idr)?\s*                 # currency, optional
+    (?P<body>[0-9].*?)                # the number(s) with their words
+    (?:\s*(?:rupiah|rp\.?|idr))?       # "250 ribu rupiah"
+    \s*(?P<ending>{_ENDING})?         # the "Rp 5.000,-" ending
+    \s*$
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+# One number with an optional word: "1.500.000", "1,5 juta", "65rb".
+_SINGLE_RE = re.compile(r"(?P<num>[0-9][0-9.,\s]*?)\s*(?P<word>[a-z]+)?\.?", re.IGNORECASE)
+# Several whole numbers, each with its word: "1 jt 250 rb", "1 juta 250 ribu", "2 M 500 jt".
+_PART_RE = re.compile(r"\s*(?P<num>[0-9]+)\s*(?P<word>[a-z]+)\.?", re.IGNORECASE)
+_COMPOUND_RE = re.compile(rf"(?:{_PART_RE.pattern}){{2,}}\s*", re.IGNORECASE)
+
+_WORD_ALTS = "|".join(sorted(map(re.escape, _WORDS), key=len, reverse=True))
+_WORD_IN_TEXT = rf"(?:(?:{_WORD_ALTS})|(?-i:M))(?![a-z])\.?"
+# An amount inside a longer text such as a budget line, for `parse_amount` to read: currency,
+# one number, its words, "rupiah", the ending. No lowercase "m" (meters, in a budget line), no
+# spaces inside the number, so "50 sak" or "3 m3" never look like money.
+AMOUNT_IN_TEXT = rf"""(?:(?:rp|idr)\.?\s*)?
+    [0-9](?:[0-9.,]*[0-9])?
+    (?:\s*{_WORD_IN_TEXT}(?:\s*[0-9]+\s*{_WORD_IN_TEXT})*)?
+    (?:\s*rupiah(?![a-z]))?
+    (?:\s*(?:{_ENDING}))?
+    (?![a-z0-9])"""
 
 
 class AmountError(ValueError):
@@ -65,12 +86,16 @@ def marks_of(locale: str | None) -> tuple[str, str] | None:
     return _MARKS.get(re.split(r"[-_]", locale)[0].lower())
 
 
-def read_number(num: str, locale: str | None, *, three_decimals: bool) -> Decimal:
+def read_number(
+    num: str, locale: str | None, *, three_decimals: bool, decimal_mark: str | None = None
+) -> Decimal:
     """Read digits with "." and "," as the person meant them, or refuse.
 
     A wrong guess costs a factor of 1,000 (0.125 m3 read as 125 m3), so only certain rules
     decide, in this order:
     - both marks: the last one is the decimal mark ("1.500,50", "1,500.50");
+    - one mark, and the text around the number shows the other one as its decimal mark
+      (`decimal_mark`, from an ending such as "Rp 35.000,-"): thousands;
     - one mark several times: thousands ("1.500.000");
     - one mark once, not followed by exactly three digits, or after a whole part that cannot
       open a group of thousands ("0.125", "1234.567"): a decimal mark;
@@ -86,13 +111,15 @@ def read_number(num: str, locale: str | None, *, three_decimals: bool) -> Decima
     if not dots and not commas:
         return Decimal(num)
     if dots and commas:
-        decimal_mark = "," if num.rfind(",") > num.rfind(".") else "."
-        group_mark = "." if decimal_mark == "," else ","
-        if num.count(decimal_mark) != 1:
+        last = "," if num.rfind(",") > num.rfind(".") else "."
+        group_mark = "." if last == "," else ","
+        if num.count(last) != 1:
             raise AmountError("format")
-        whole, fraction = num.split(decimal_mark)
+        whole, fraction = num.split(last)
         return Decimal(f"{_ungroup(whole, group_mark)}.{fraction}")
     mark = "." if dots else ","
+    if decimal_mark is not None and decimal_mark != mark:
+        return Decimal(_ungroup(num, mark))
     pieces = num.split(mark)
     if len(pieces) > 2:
         return Decimal(_ungroup(num, mark))
@@ -103,8 +130,7 @@ def read_number(num: str, locale: str | None, *, three_decimals: bool) -> Decima
     as_thousands = Decimal(whole + tail)
     known = marks_of(locale)
     if known is not None:
-        group_mark, decimal_mark = known
-        if mark == group_mark:
+        if mark == known[0]:
             return as_thousands
         if three_decimals:
             return as_decimal
@@ -139,21 +165,24 @@ def _multiplier(word: str | None) -> int:
 def parse_amount(text: str, locale: str | None = "id") -> int:
     """Parse a Rupiah amount into whole Rupiah, reading "." and "," as `locale` writes them.
 
-    Raises AmountError with reason format, ambiguous, fraction, zero, negative or too_large.
+    Takes what RAB tables and people write: "Rp. 1.250.000,-", "Rp1.250.000,00", "2,5 juta",
+    "Rp 1,5 M", "250 ribu rupiah", "1 jt 250 rb". Raises AmountError with reason format,
+    ambiguous, fraction, zero, negative or too_large.
     """
     if text is None:
         raise AmountError("format")
     text = text.strip().replace("\u00a0", " ")
-    if text.startswith("-") or text.lower().startswith(("rp-", "rp -", "rp. -")):
+    if text.startswith(("-", "\u2013", "\u2212")) or re.match(r"(?:rp\.?|idr)\s*-", text, re.I):
         raise AmountError("negative")
     match = _AMOUNT_RE.match(text)
     if not match:
         raise AmountError("format")
-    multiplier = _multiplier(match.group("word"))
-    try:
-        value = read_number(match.group("num"), locale, three_decimals=False) * multiplier
-    except AmountError as exc:
-        raise AmountError(exc.reason, tuple(r * multiplier for r in exc.readings)) from None
+    body, ending = match.group("body"), match.group("ending")
+    single = _SINGLE_RE.fullmatch(body)
+    if single is None:
+        value = _compound(body)
+    else:
+        value = _single(single.group("num"), single.group("word"), ending, locale)
     if value != value.to_integral_value():
         raise AmountError("fraction")
     amount = int(value)
@@ -162,6 +191,42 @@ def parse_amount(text: str, locale: str | None = "id") -> int:
     if amount > MAX_AMOUNT:
         raise AmountError("too_large")
     return amount
+
+
+def _single(num: str, word: str | None, ending: str | None, locale: str | None) -> Decimal:
+    """One number and its word. A ",-" or ".-" ending after a bare number is its decimal mark:
+    "Rp 35.000,-" is Indonesian and "Rp 35,000.-" English, whoever reads them."""
+    multiplier = _multiplier(word)
+    mark = ending.strip()[0] if ending and word is None and ending.strip()[0] in ",." else None
+    try:
+        value = read_number(num, locale, three_decimals=False, decimal_mark=mark)
+    except AmountError as exc:
+        raise AmountError(exc.reason, tuple(r * multiplier for r in exc.readings)) from None
+    return value * multiplier
+
+
+def _compound(body: str) -> Decimal:
+    """Whole numbers with falling words ("1 jt 250 rb"), each part below the one before.
+
+    "2 juta 500" (2,500,000 in speech, 2,000,500 in digits) has no word on its last part and is
+    refused, as is "1 jt 1500 rb", where the parts overlap.
+    """
+    if not _COMPOUND_RE.fullmatch(body):
+        raise AmountError("format")
+    total, previous = Decimal(0), None
+    for part in _PART_RE.finditer(body):
+        multiplier = _multiplier(part.group("word"))
+        value = int(part.group("num")) * multiplier
+        if previous is not None and (multiplier >= previous or value >= previous):
+            raise AmountError("format")
+        total += value
+        previous = multiplier
+    return total
+
+
+def exceeds_cap(volume_milli: int, unit_price: int) -> bool:
+    """Whether one budget line alone costs more than the programme's cap on a proposal."""
+    return line_total(volume_milli, unit_price) > PROPOSAL_CAP
 
 
 _NUMBER_RE = re.compile(r"^\s*(?P<num>[0-9][0-9.,]*)\s*(?P<unit>\S.*)?$")

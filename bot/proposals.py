@@ -13,12 +13,13 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import announcements, audit, policy
+from bot import announcements, audit, budget_text, policy
+from bot.budget_text import LineReading, Part, Problem, Reading, Source
 from bot.errors import Invalid, Locked, NotAllowed, NotFound, Stale
 from bot.money import (
     PROPOSAL_CAP,
     AmountError,
-    line_total,
+    exceeds_cap,
     parse_amount,
     parse_count,
     parse_quantity,
@@ -27,7 +28,7 @@ from storage import queries
 from storage import roles as roles_store
 from storage.models import Attachment, BudgetLine, District, Proposal
 from storage.statuses import OPEN_DRAFT, ProposalStatus
-from storage.views import PersonView, ProposalView, RoundView
+from storage.views import LineView, PersonView, ProposalView, RoundView
 
 ACTIVITIES = (
     "road",
@@ -40,7 +41,7 @@ ACTIVITIES = (
     "social",
     "other",
 )
-SOURCES = ("swadaya", "apbd", "apbn", "other")
+SOURCES = tuple(source.value for source in Source)
 ATTACHMENT_MIMES = ("application/pdf", "image/jpeg", "image/png", "image/webp")
 # Units people may type after a count, lower case: "120 KK", "120 households".
 HOUSEHOLD_UNITS = frozenset(
@@ -318,16 +319,18 @@ async def answer_text(
                 raise Invalid("unit_missing")
             if len(unit) > policy.UNIT_MAX:
                 raise Invalid("unit_too_long", max=policy.UNIT_MAX)
+            if line.unit_price is not None and exceeds_cap(milli, line.unit_price):
+                raise Invalid("line_too_large", cap=PROPOSAL_CAP)
             line.volume_milli, line.unit = milli, unit
         elif step == Step.LINE_PRICE:
             try:
                 price = parse_amount(text, locale)
             except AmountError as exc:
                 raise _amount_error(exc) from None
-            assert line.volume_milli is not None
-            if line_total(line.volume_milli, price) > PROPOSAL_CAP:
+            if line.volume_milli is not None and exceeds_cap(line.volume_milli, price):
                 raise Invalid("line_too_large", cap=PROPOSAL_CAP)
             line.unit_price = price
+        return await _line_answered(session, row, line, step, now)
     _advance(row, step, now)
     await session.flush()
     return await queries.proposal_view(session, row)
@@ -368,8 +371,7 @@ async def choose(
             raise Invalid("option")
         line = await current_line(session, row)
         line.source = option
-        line.complete = True
-        row.editing_line_id = None
+        return await _line_answered(session, row, line, step, now)
     else:
         raise Stale(step=row.step)
     _advance(row, step, now)
@@ -421,10 +423,7 @@ async def skip(
         }[step]
         if value is None:
             raise Invalid("not_optional")
-        if step == Step.LINE_SOURCE:
-            line.complete = True
-            row.editing_line_id = None
-        _advance(row, step, now)
+        return await _line_answered(session, row, line, step, now)
     else:
         raise Invalid("not_optional")
     await session.flush()
@@ -499,21 +498,126 @@ async def budget_add(
         session.add(pending)
         await session.flush()
     row.editing_line_id = pending.id
-    first_missing = next(
-        (
-            s
-            for s, v in zip(
-                LINE_STEPS,
-                (pending.item, pending.volume_milli, pending.unit_price, pending.source),
-                strict=True,
-            )
-            if v is None
-        ),
-        Step.LINE_SOURCE,
-    )
-    _move(row, first_missing, now)
+    _move(row, next(iter(_missing_steps(pending)), Step.LINE_SOURCE), now)
     await session.flush()
     return await queries.proposal_view(session, row)
+
+
+def _missing_steps(line: BudgetLine | LineView) -> list[Step]:
+    """The steps that ask for the parts this line still lacks, in asking order."""
+    values = (line.item, line.volume_milli, line.unit_price, line.source)
+    return [step for step, value in zip(LINE_STEPS, values, strict=True) if value is None]
+
+
+async def _line_answered(
+    session: AsyncSession, row: Proposal, line: BudgetLine, step: Step, now: datetime
+) -> ProposalView:
+    """After one part of a line was answered (or kept with /skip), ask for what comes next.
+
+    A finished line being corrected goes through every part in turn, each keepable with
+    /skip. A line still being written asks only for the parts it lacks; once it has them all
+    it is finished, and the next unfinished line after it (pasted in the same message) is
+    opened, so several typed lines are completed one after the other.
+    """
+    finished = False
+    if line.complete:
+        if step == Step.LINE_SOURCE:
+            row.editing_line_id = None
+        _advance(row, step, now)
+    elif missing := _missing_steps(line):
+        _move(row, missing[0], now)
+    else:
+        line.complete, finished = True, True
+        row.editing_line_id = None
+        _advance(row, Step.LINE_SOURCE, now)
+    await session.flush()
+    view = await queries.proposal_view(session, row)
+    # Looked for in the lines the view has read anyway: a finished line costs no query more.
+    later = [other for other in view.lines if not other.complete and other.position > line.position]
+    if not finished or not later:
+        return view
+    row.editing_line_id = later[0].id
+    _move(row, next(iter(_missing_steps(later[0])), Step.LINE_SOURCE), now)
+    await session.flush()
+    return await queries.proposal_view(session, row)
+
+
+@dataclass(frozen=True)
+class TypedLines:
+    """Budget lines typed at the budget step: what was read, and the line each became."""
+
+    proposal: ProposalView
+    reading: Reading
+    lines: tuple[LineReading, ...]  # as read and checked, one per text line of the message
+    line_ids: tuple[int | None, ...]  # the budget line made of each; None for a skipped one
+
+
+async def budget_typed(
+    session: AsyncSession,
+    person: PersonView,
+    proposal_id: int,
+    text: str,
+    now: datetime,
+    locale: str | None = None,
+) -> TypedLines:
+    """Text typed at the budget step: each of its text lines starts a budget line.
+
+    What a line says is kept at once, so nothing typed is lost; the first line that lacks a
+    part is opened at the step that asks for it, and the others follow (`_line_answered`).
+    """
+    draft = await _editable(session, person, proposal_id, now)
+    row = draft.row
+    _require_step(row, Step.BUDGET)
+    reading = budget_text.read_lines(text, locale or person.locale)
+    lines = tuple(_checked_item(line) for line in reading.lines)
+    existing = await queries.proposal_lines(session, row.id or 0)
+    position = max((line.position for line in existing), default=0)
+    made: list[BudgetLine | None] = []
+    for line in lines:
+        if line.skipped is not None:
+            made.append(None)
+            continue
+        position += 1
+        made.append(_budget_line(row, position, line))
+        session.add(made[-1])
+    await session.flush()
+    first_open = next((m for m in made if m is not None and not m.complete), None)
+    if first_open is not None:
+        row.editing_line_id = first_open.id
+        _move(row, _missing_steps(first_open)[0], now)
+    else:
+        row.updated_at = now
+    await session.flush()
+    return TypedLines(
+        await queries.proposal_view(session, row),
+        reading,
+        lines,
+        tuple(m.id if m is not None else None for m in made),
+    )
+
+
+def _checked_item(line: LineReading) -> LineReading:
+    """The item's name under the same limits as when it is typed alone."""
+    if line.item is None:
+        return line
+    try:
+        _check_text(Step.LINE_ITEM, line.item)
+    except Invalid as exc:
+        return line.refuse(Problem(Part.ITEM, line.item, exc.code, exc.params))
+    return line
+
+
+def _budget_line(row: Proposal, position: int, line: LineReading) -> BudgetLine:
+    return BudgetLine(
+        proposal_id=row.id or 0,
+        position=position,
+        item=line.item,
+        volume_milli=line.volume_milli,
+        unit=line.unit,
+        unit_price=line.unit_price,
+        source=line.source.value if line.source else None,
+        complete=not line.missing,
+    )
 
 
 async def _line_of(session: AsyncSession, row: Proposal, line_id: int) -> BudgetLine:

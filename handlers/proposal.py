@@ -26,7 +26,7 @@ from bot.errors import DomainError, Locked, NotFound, Stale
 from bot.policy import MAX_ATTACHMENTS
 from bot.proposals import ACTIVITIES, SOURCES, TEXT_STEPS, Step
 from bot.text import join_blocks, q
-from handlers import keyboards
+from handlers import budget_echo, keyboards
 from handlers.callbacks import DraftCb, MenuCb, RoundCb
 from handlers.render import (
     change_lines,
@@ -154,7 +154,10 @@ async def send_prompt(message: Message, view: ProposalView) -> None:
         markup = keyboards.geo()
     elif markup is None:
         markup = ReplyKeyboardRemove()
-    for chunk in join_blocks([prompt(view)]):
+    blocks = [budget_echo.line_heading(view) or "", prompt(view)]
+    if step == Step.BUDGET:
+        blocks.append(budget_echo.typing_hint())
+    for chunk in join_blocks(blocks):
         await message.answer(chunk, reply_markup=markup)
 
 
@@ -227,6 +230,20 @@ async def open_draft(turn: Turn) -> tuple[int, Step] | None:
         return None
     step = await step_now(turn, pid)
     return None if step is None else (pid, step)
+
+
+async def typed_budget(turn: Turn, pid: int, text: str) -> ProposalView | None:
+    """Lines typed at the budget step: say what was read of each, then ask what is missing."""
+    typed = await attempt(
+        turn,
+        pid,
+        proposals.budget_typed(turn.session, turn.person, pid, text, turn.now, locale()),
+    )
+    if typed is None:
+        return None
+    for chunk in join_blocks(budget_echo.echo_blocks(typed), sep="\n"):
+        await turn.message.answer(chunk)
+    return typed.proposal
 
 
 async def begin(message: Message, state: FSMContext, view: ProposalView, now: datetime) -> None:
@@ -460,6 +477,8 @@ def router() -> Router:
             view = await attempt(
                 turn, pid, proposals.answer_text(session, person, pid, text, now, locale())
             )
+        elif step == Step.BUDGET:
+            view = await typed_budget(turn, pid, text)
         else:
             await message.answer(wrong_kind(step))
             if step != Step.ATTACHMENTS:

@@ -329,3 +329,131 @@ def test_counts_refuse_other_units_and_fractions(text: str, units: frozenset[str
 @given(st.integers(min_value=1, max_value=10**6), st.sampled_from(LOCALES))
 def test_count_round_trip_in_own_locale(n: int, locale: str) -> None:
     assert parse_count(format_decimal(n, locale=locale) + " KK", HOUSEHOLD_UNITS, locale) == n
+
+
+# -- amounts as RAB tables print them ------------------------------------------------------------
+
+# The endings after an Indonesian amount that say "no cents": comma and dash, en dash, em dash,
+# equals sign, or the cents themselves.
+ID_ENDINGS = (",-", ",–", ",—", ",=", ",00", ", -")
+PREFIXES = ("", "Rp", "Rp ", "Rp. ", "Rp.", "IDR ")
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "value"),
+    [
+        ("Rp. 1.250.000,-", "id", 1_250_000),
+        ("Rp 1.250.000,–", "id", 1_250_000),
+        ("Rp 1.250.000,—", "id", 1_250_000),
+        ("Rp. 50.000,=", "id", 50_000),
+        ("Rp1.250.000,00", "id", 1_250_000),
+        ("Rp. 50.000.-", "id", 50_000),
+        ("250 ribu rupiah", "id", 250_000),
+        ("65.000 rupiah", "id", 65_000),
+        ("1 jt 250 rb", "id", 1_250_000),
+        ("1jt250rb", "id", 1_250_000),
+        ("1 juta 250 ribu", "id", 1_250_000),
+        ("Rp 1 juta 250 ribu,-", "id", 1_250_000),
+        ("2 M 500 jt", "id", 2_500_000_000),
+        ("2,5 juta", "id", 2_500_000),
+        ("Rp 1,5 M", "id", 1_500_000_000),
+        ("Rp 1,5 M", "en", 1_500_000_000),
+        ("1 million 250 thousand", "en", 1_250_000),
+        # "101,000": the English thousands mark, where nothing else can be meant.
+        ("101,000", "en", 101_000),
+        ("Rp 101,000", "en", 101_000),
+        ("101,000.00", "id", 101_000),
+        ("Rp 101,000.-", "id", 101_000),
+        ("Rp 1,250,000", "id", 1_250_000),
+        # An Indonesian ending makes the dot a thousands mark for an English reader too.
+        ("Rp 35.000,-", "en", 35_000),
+        ("Rp 50.000,=", "en", 50_000),
+    ],
+)
+def test_rab_table_amounts(text: str, locale: str, value: int) -> None:
+    assert parse_amount(text, locale) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reason", "readings"),
+    [
+        # One comma before three digits: 101 Rupiah with three decimals, or 101 thousand. The
+        # Indonesian reader is asked, with both readings, as for "Rp 35,000" before.
+        ("101,000", "id", "ambiguous", (Decimal("101"), Decimal("101000"))),
+        ("Rp 101,000", "id", "ambiguous", (Decimal("101"), Decimal("101000"))),
+        ("101,000", None, "ambiguous", (Decimal("101"), Decimal("101000"))),
+        # ",-" says the comma is the decimal mark, so it cannot settle a comma group.
+        ("Rp 101,000,-", "id", "ambiguous", (Decimal("101"), Decimal("101000"))),
+        ("Rp 1.250", "en", "ambiguous", (Decimal("1.25"), Decimal("1250"))),
+        # "dua juta lima ratus": 2,500,000 in speech, 2,000,500 in digits.
+        ("2 juta 500", "id", "format", ()),
+        ("1 jt 1500 rb", "id", "format", ()),
+        ("250 rb 1 jt", "id", "format", ()),
+        ("1,5 jt 250 rb", "id", "format", ()),
+        ("1 m 250 rb", "id", "ambiguous", ()),
+        ("Rp 1,5.-", "id", "format", ()),
+        ("Rp -5.000,-", "id", "negative", ()),
+        ("–5.000", "id", "negative", ()),
+        ("Rp 1.250.000,50", "id", "fraction", ()),
+    ],
+)
+def test_rab_table_refusals(
+    text: str, locale: str | None, reason: str, readings: tuple[Decimal, ...]
+) -> None:
+    with pytest.raises(AmountError) as caught:
+        parse_amount(text, locale)
+    assert caught.value.reason == reason
+    assert caught.value.readings == readings
+
+
+@given(amounts, st.sampled_from(PREFIXES), st.sampled_from(ID_ENDINGS), st.sampled_from(LOCALES))
+def test_indonesian_endings_read_the_same_for_everyone(
+    n: int, prefix: str, ending: str, locale: str
+) -> None:
+    assert parse_amount(f"{prefix}{dotted(n)}{ending}", locale) == n
+
+
+@given(amounts, st.sampled_from(PREFIXES), st.sampled_from([".-", ".00", ". -", ".="]))
+def test_english_endings_read_the_same_for_everyone(n: int, prefix: str, ending: str) -> None:
+    for locale in LOCALES:
+        assert parse_amount(f"{prefix}{n:,}{ending}", locale) == n
+
+
+@given(
+    st.integers(min_value=1, max_value=9_999),
+    st.integers(min_value=1, max_value=999),
+    st.sampled_from([("jt", "rb"), ("juta", "ribu"), ("M", "jt"), ("milyar", "juta")]),
+    st.sampled_from(["", " "]),
+    st.sampled_from(LOCALES),
+)
+def test_compound_amounts(high: int, low: int, words: tuple[str, str], gap: str, loc: str) -> None:
+    big, small = (_multiplier_of(w) for w in words)
+    text = f"{high}{gap}{words[0]} {low}{gap}{words[1]}"
+    assert parse_amount(text, loc) == high * big + low * small
+
+
+def _multiplier_of(word: str) -> int:
+    return {"jt": 10**6, "juta": 10**6, "rb": 10**3, "ribu": 10**3, "M": 10**9, "milyar": 10**9}[
+        word
+    ]
+
+
+@given(st.integers(min_value=1, max_value=999_999), st.sampled_from(["ribu", "rb", "juta"]))
+def test_rupiah_after_the_word(n: int, word: str) -> None:
+    assert parse_amount(f"{n} {word} rupiah") == n * _multiplier_of(word.replace("juta", "jt"))
+
+
+@given(
+    amounts,
+    st.sampled_from(LOCALES),
+    st.sampled_from(LOCALES),
+    st.sampled_from(["", ",-", ".-", ",00", ".00", ",–", ",="]),
+)
+def test_any_ending_is_right_or_refused(n: int, written: str, reader: str, ending: str) -> None:
+    # Whatever ending follows the amount as either locale prints it, never a wrong value.
+    try:
+        value = parse_amount(money(n, written) + ending, reader)
+    except AmountError as exc:
+        assert exc.reason in ("ambiguous", "format")
+        return
+    assert value == n
