@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -26,6 +27,11 @@ from tests.people import Person
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+# Property tests check what is read, not how fast: on a shared 2-core machine running three
+# test processes, a case can take longer than hypothesis's default 200 ms deadline.
+hypothesis_settings.register_profile("paket", deadline=None)
+hypothesis_settings.load_profile("paket")
 
 
 @pytest.fixture(params=BACKENDS)
