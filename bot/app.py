@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
@@ -23,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import commands, reminders
+from bot.after_commit import HoldUntilCommit
 from bot.config import Settings
 from bot.i18n import N_, build_i18n
 from bot.inbox import KEEP_DAYS
@@ -30,7 +32,7 @@ from bot.leader import PollingLeader, lead
 from bot.middlewares import PersonI18nMiddleware, SessionMiddleware
 from bot.sender import Sender
 from bot.startup import reach_telegram
-from bot.telegram import HarmlessRefusals, WaitOutFloodLimits
+from bot.telegram import FloodGate, HarmlessRefusals, WaitOutFloodLimits
 from bot.web import (
     InboxState,
     build_web_app,
@@ -66,13 +68,21 @@ def build_bot(settings: Settings, *, for_sender: bool = False) -> Bot:
         limit=max(10, settings.outbox_batch) if for_sender else 100,
     )
     if not for_sender:
-        session.middleware(WaitOutFloodLimits())
-        session.middleware(HarmlessRefusals())
+        add_reply_middlewares(session)
     return Bot(
         token=settings.require_token(),
         session=session,
         default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
     )
+
+
+def add_reply_middlewares(session: BaseSession) -> None:
+    """The replying bot's way of calling Telegram: replies held until the update commits
+    (outermost), flood limits waited out per chat, harmless refusals taken as done."""
+    gate = FloodGate()
+    session.middleware(HoldUntilCommit(gate))
+    session.middleware(WaitOutFloodLimits(gate=gate))
+    session.middleware(HarmlessRefusals())
 
 
 def build_storage(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from aiogram.methods import TelegramMethod
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
@@ -129,6 +130,8 @@ class Ticket:
     attempts: int
     done: bool = False
     error: str | None = None
+    # The committed update's replies, for the worker to send (see bot/after_commit.py).
+    replies: list[TelegramMethod[Any]] = field(default_factory=list)
 
     def apologise_now(self, *, retryable: bool) -> bool:
         """Apologise on the last attempt, or when trying again could repeat what the person

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18nMiddleware
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.after_commit import HeldReplies, deliver, dump, held_replies
 from bot.inbox import Ticket, describe
 from bot.people import person_of_update
 from storage import inbox
@@ -36,6 +37,8 @@ class SessionMiddleware(BaseMiddleware):
 
     With an inbox ticket (from a worker), the inbox row is marked done in the update's own
     transaction: a crash at any moment leaves the update either applied and done, or neither.
+    The handler's replies are held until that transaction commits, and kept in the inbox row
+    with it (bot/after_commit.py); the worker sends them. Without a ticket, they are sent here.
     """
 
     def __init__(
@@ -52,8 +55,10 @@ class SessionMiddleware(BaseMiddleware):
         now = self.clock()
         data["now"] = now
         ticket: Ticket | None = data.get("inbox_ticket")
+        held = HeldReplies()
         async with self.sessions() as session:
             token = current_session.set(session)
+            holding = held_replies.set(held)
             data["session"] = session
             try:
                 user: User | None = data.get("event_from_user")
@@ -61,7 +66,12 @@ class SessionMiddleware(BaseMiddleware):
                     data["person"] = await self._person(session, user, now, fsm_key(data))
                 result = await handler(event, data)
                 if ticket is not None and not await inbox.finish(
-                    session, ticket.update_id, ticket.chat_id, ticket.worker, utcnow()
+                    session,
+                    ticket.update_id,
+                    ticket.chat_id,
+                    ticket.worker,
+                    utcnow(),
+                    replies=dump(data["bot"], held.methods) if held.methods else None,
                 ):
                     raise ClaimLost(ticket.update_id)
             except BaseException as exc:
@@ -70,11 +80,15 @@ class SessionMiddleware(BaseMiddleware):
                     ticket.error = describe(exc)
                 raise
             finally:
+                held_replies.reset(holding)
                 current_session.reset(token)
             await session.commit()
-            if ticket is not None:
-                ticket.done = True
-            return result
+        if ticket is not None:
+            ticket.done = True
+            ticket.replies = held.methods
+        elif held.methods:
+            await deliver(data["bot"], held.methods)
+        return result
 
     async def _person(
         self, session: AsyncSession, user: User, now: datetime, fsm: str | None

@@ -28,12 +28,13 @@ import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.event.bases import CancelHandler, SkipHandler
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
+from bot import after_commit, metrics
 from bot.config import Settings
 from bot.i18n import normalize_locale
 from bot.inbox import SLOW_DOWN, Ticket, describe, retry_delay, sender_of, store_updates
@@ -351,6 +352,14 @@ class Workers:
             # A worker stopped in the middle of this update that many times: set it aside.
             await self._give_up(claimed, f"stopped mid-update {claimed.attempts - 1} times")
             return
+        if claimed.replies is not None:  # applied before its worker stopped: only the replies
+            try:
+                replies = after_commit.load(claimed.replies)
+            except Exception as exc:
+                await self._give_up(claimed, f"its replies cannot be read: {describe(exc)}")
+                return
+            await self._send_replies(claimed, replies)
+            return
         try:
             update = Update.model_validate(json.loads(claimed.raw), context={"bot": self.bot})
         except Exception as exc:
@@ -373,10 +382,33 @@ class Workers:
             await self._failed_attempt(claimed, ticket.error or describe(exc), apologise=False)
             return
         if ticket.done:
+            if ticket.replies:
+                await self._send_replies(claimed, ticket.replies)
             self.handled += 1
             metrics.update_handled(time.monotonic() - started)
         else:  # the error handler apologised; the work was rolled back
             await self._give_up(claimed, ticket.error or "handler failed")
+
+    async def _send_replies(
+        self, claimed: store.ClaimedUpdate, replies: list[TelegramMethod[Any]]
+    ) -> None:
+        """The update is committed: its replies go out, and only then is its chat free for the
+        next update. A flood limit now is waited out without a worker slot; Telegram away for
+        longer leaves what is unsent in the row, to be sent when the chat is due again."""
+        lane = current_lane.get()
+        if lane is not None:
+            lane.answered = True  # committed: nothing may roll it back any more
+        delivery = await after_commit.deliver(self.bot, replies)
+        if delivery.left:
+            await self._later(
+                claimed,
+                delivery.retry_in,
+                f"{len(delivery.left)} replies wait for Telegram",
+                counted=False,
+                replies=after_commit.dump(self.bot, delivery.left),
+            )
+            return
+        await self._nothing_to_do(claimed)
 
     async def _nothing_to_do(self, claimed: store.ClaimedUpdate) -> None:
         async with self.sessions() as session, session.begin():
@@ -394,12 +426,18 @@ class Workers:
         await self._give_up(claimed, error)
 
     async def _later(
-        self, claimed: store.ClaimedUpdate, seconds: float, error: str | None, *, counted: bool
+        self,
+        claimed: store.ClaimedUpdate,
+        seconds: float,
+        error: str | None,
+        *,
+        counted: bool,
+        replies: str | None = None,
     ) -> None:
         due = self.wall() + timedelta(seconds=seconds)
         async with self.sessions() as session, session.begin():
             await store.retry_later(
-                session, claimed.update_id, self.name, due, error, counted=counted
+                session, claimed.update_id, self.name, due, error, counted=counted, replies=replies
             )
         asyncio.get_running_loop().call_later(seconds, self.nudge)
 

@@ -48,6 +48,7 @@ class ClaimedUpdate:
     chat_id: int | None
     raw: str
     attempts: int  # including this one
+    replies: str | None = None  # set: the update was applied, only these remain to be sent
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ async def claim(session: AsyncSession, worker: str, now: datetime) -> ClaimedUpd
                     claimed_at=now,
                     attempts=_t.c.attempts + 1,
                 )
-                .returning(_t.c.update_id, _t.c.chat_id, _t.c.raw, _t.c.attempts)
+                .returning(_t.c.update_id, _t.c.chat_id, _t.c.raw, _t.c.attempts, _t.c.replies)
             )
             row = result.first()
     except IntegrityError:  # another worker claimed this chat in the same instant
@@ -201,14 +202,31 @@ async def _next_in_line(session: AsyncSession, chat_id: int | None, now: datetim
 
 
 async def finish(
-    session: AsyncSession, update_id: int, chat_id: int | None, worker: str, now: datetime
+    session: AsyncSession,
+    update_id: int,
+    chat_id: int | None,
+    worker: str,
+    now: datetime,
+    replies: str | None = None,
 ) -> bool:
     """Mark handled, in the handler's own transaction. False: the claim was lost (its lease
-    ran out and another worker took it), so the caller must roll back."""
+    ran out and another worker took it), so the caller must roll back.
+
+    With `replies`, the update is applied but stays its chat's update in hand until they are
+    sent (and `finish` is called again without them): the chat's next update must not answer
+    before this one has."""
+    mine = update(_t).where(_mine(update_id, worker))
+    if replies is not None:
+        result = await session.execute(mine.values(replies=replies, error=None))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
     result = await session.execute(
-        update(_t)
-        .where(_mine(update_id, worker))
-        .values(status=InboxStatus.DONE.value, handled_at=now, error=None, claimed_by=None)
+        mine.values(
+            status=InboxStatus.DONE.value,
+            handled_at=now,
+            error=None,
+            claimed_by=None,
+            replies=None,
+        )
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
@@ -243,14 +261,18 @@ async def retry_later(
     error: str | None,
     *,
     counted: bool,
+    replies: str | None = None,
 ) -> bool:
-    """Back to pending, due later; still its chat's next update, so the chat waits with it."""
+    """Back to pending, due later; still its chat's next update, so the chat waits with it.
+    With `replies`: those are what is left to send of an applied update."""
     values: dict[str, Any] = {
         "status": InboxStatus.PENDING.value,
         "due_at": due,
         "claimed_by": None,
         "claimed_at": None,
     }
+    if replies is not None:
+        values["replies"] = replies
     if error is not None:
         values["error"] = error[:512]
     if not counted:

@@ -311,6 +311,8 @@ class Inbox(SQLModel, table=True):
     order (NULL: an update with neither chat nor user, a lane of its own). `due_at` is the
     update's place in the fair queue: when it became its chat's next update, or when its retry
     is due. The partial unique index lets no chat be handled by two workers at once.
+    A row `handling`, or `pending` again after its worker stopped, with `replies` was applied:
+    only its replies remain to be sent.
     """
 
     __table_args__ = (
@@ -337,6 +339,8 @@ class Inbox(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     claimed_by: str | None = Field(default=None, max_length=64)
     handled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
+    # The replies of an applied update, kept until sent (see bot/after_commit.py).
+    replies: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Broadcast(SQLModel, table=True):

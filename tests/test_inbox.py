@@ -590,3 +590,32 @@ async def test_failed_updates_are_forgotten_only_after_a_month(sessions) -> None
         assert await store.purge(session, T0 + timedelta(days=4), T0 - timedelta(days=1)) == 0
         assert await store.purge(session, T0 + timedelta(days=4), T0 + timedelta(days=1)) == 1
     assert await inbox_statuses(sessions) == {"pending": 2}
+
+
+async def test_a_rolled_back_attempt_says_nothing_and_its_retry_says_it_once(
+    bot, person, emulator, sessions, monkeypatch
+):
+    """The handler has replied when the update fails at its very end: that attempt is rolled
+    back, and its replies, held until the commit, go nowhere. The retry replies, once."""
+    import bot.middlewares as middlewares
+
+    real = middlewares.inbox.finish
+    fail_once = {"chat": None}
+
+    async def finish_failing_once(session, update_id, chat_id, *args, **kwargs):
+        if chat_id == fail_once["chat"]:
+            fail_once["chat"] = None
+            raise RuntimeError("the disk hiccuped at the commit")
+        return await real(session, update_id, chat_id, *args, **kwargs)
+
+    monkeypatch.setattr(middlewares.inbox, "finish", finish_failing_once)
+    await bot()
+    ana = person("Ana", "id")
+    await ana.send("/start")
+    before = len(ana.chat)
+    fail_once["chat"] = ana.user.id
+    await ana.send("/bantuan")
+    said = ana.chat[before:]
+    assert fail_once["chat"] is None  # it did fail once
+    assert len(said) == 1 and APOLOGY_ID not in said[0].text
+    assert (await inbox_row(sessions, emulator.last_update_id)).attempts == 2

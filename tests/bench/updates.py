@@ -33,7 +33,7 @@ from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_dispatcher
+from bot.app import add_reply_middlewares, build_dispatcher
 from bot.config import Settings
 from bot.i18n import build_i18n
 from bot.workers import Poller, Workers
@@ -342,6 +342,13 @@ async def submitted(sessions: Any) -> int:
         )
 
 
+def our_session() -> NullSession:
+    """Our bot calls Telegram through its own request middlewares, as `build_bot` sets them."""
+    null = NullSession()
+    add_reply_middlewares(null)
+    return null
+
+
 def backend_of(url: str) -> str:
     return "sqlite" if url.startswith("sqlite") else "postgresql"
 
@@ -349,7 +356,7 @@ def backend_of(url: str) -> str:
 async def bench_paket(url: str, members: int, sequential: int) -> list[dict[str, float]]:
     engine, sessions, codes = await prepare(url, members + sequential)
     settings = Settings(bot_token=TOKEN, database_url=url, _env_file=None)  # type: ignore[call-arg]
-    null = NullSession()
+    null = our_session()
     bot = Bot(TOKEN, session=null)
     dp = build_dispatcher(settings, sessions, build_i18n("id"))
     backend = backend_of(url)
@@ -371,7 +378,7 @@ async def statements_per_step(url: str) -> list[tuple[str, int]]:
     """One member's whole proposal, handled in turn: (step, SQL statements) per update."""
     engine, sessions, codes = await prepare(url, 1)
     settings = Settings(bot_token=TOKEN, database_url=url, _env_file=None)  # type: ignore[call-arg]
-    null = NullSession()
+    null = our_session()
     dp = build_dispatcher(settings, sessions, build_i18n("id"))
     statements = Statements(engine)
     per_step: list[tuple[str, int]] = []
@@ -444,6 +451,7 @@ def pipeline_parts(url: str, workers: int, null: NullSession, on_done: Any) -> B
     sessions = session_factory(engine)
     i18n = build_i18n("id")
     dp = build_dispatcher(settings, sessions, i18n)
+    add_reply_middlewares(null)
     bot = Bot(TOKEN, session=null)
     workers_ = BenchWorkers(bot, dp, sessions, settings, i18n, only_worker=False, on_done=on_done)
     workers_.engine = engine
