@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import audit, policy
 from bot.errors import Code, Invalid, NotAllowed, NotFound, Stale
 from storage import delivery, queries
+from storage.delivery import ReminderReceipt
 from storage.models import Broadcast
 from storage.statuses import AnnouncementStep, BroadcastKind, BroadcastStatus
 from storage.views import (
@@ -292,6 +293,21 @@ async def history(session: AsyncSession, person: PersonView) -> list[BroadcastVi
     if districts:
         return await delivery.recent_broadcasts(session, districts)
     return await delivery.received_broadcasts(session, person.id)
+
+
+async def delivery_counts(session: AsyncSession, broadcast_id: int) -> DeliveryCounts:
+    """How many copies of the announcement are queued, sent, failed: its progress and history."""
+    return await delivery.delivery_counts(session, broadcast_id)
+
+
+async def remember_progress(session: AsyncSession, broadcast_id: int, text: str) -> None:
+    """The progress text the author sees now, so that the sender never sends it unchanged."""
+    await delivery.remember_progress(session, broadcast_id, text)
+
+
+async def reminder_receipts(session: AsyncSession, district_id: int) -> list[ReminderReceipt]:
+    """Each committee member's latest reminder in the district: delivered, acknowledged."""
+    return await delivery.reminder_receipts(session, district_id)
 
 
 async def _event_row(

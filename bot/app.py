@@ -31,7 +31,7 @@ from bot.inbox import KEEP_DAYS
 from bot.leader import PollingLeader, lead
 from bot.middlewares import PersonI18nMiddleware, SessionMiddleware
 from bot.sender import Sender
-from bot.startup import reach_telegram
+from bot.startup import check_database, reach_telegram
 from bot.telegram import FloodGate, HarmlessRefusals, WaitOutFloodLimits
 from bot.web import (
     InboxState,
@@ -48,7 +48,6 @@ from handlers.outbound import OutboundRenderer
 from storage import inbox, migrate, queries
 from storage.db import (
     READ_ONLY_OPTION,
-    check_database,
     create_engine,
     is_sqlite,
     ping,

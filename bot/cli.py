@@ -110,8 +110,9 @@ async def _with_session(
 ) -> Any:
     """One transaction for one command. A command that only reads (`people`, `inbox`) does not
     take SQLite's write lock, so it answers at once while the bot is busy."""
+    from bot.startup import check_database
     from storage import migrate
-    from storage.db import READ_ONLY_OPTION, check_database, create_engine, session_factory
+    from storage.db import READ_ONLY_OPTION, create_engine, session_factory
 
     engine = create_engine(settings.database_url)
     try:

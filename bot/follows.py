@@ -242,3 +242,8 @@ async def set_muted(session: AsyncSession, person_id: int, muted: bool, now: dat
         actor_id=person_id,
         subject=f"person:{person_id}",
     )
+
+
+async def followed(session: AsyncSession, person_id: int) -> list[VillageView]:
+    """The villages the person follows, for their overview."""
+    return await queries.followed_villages(session, person_id)

@@ -286,3 +286,8 @@ async def invite_by(
     return await create_invite(
         session, district, role, now, days=days, village_kode=village_kode, created_by=person.id
     )
+
+
+async def reload(session: AsyncSession, person: PersonView) -> PersonView:
+    """The person with the roles granted since they were loaded; the old view if they are gone."""
+    return await queries.person_view_by_id(session, person.id) or person

@@ -339,3 +339,8 @@ async def open_round_by(
     if district is None:
         raise NotFound()
     return await open_round(session, district, name, submission_deadline, now, actor_id=person.id)
+
+
+async def round_by_id(session: AsyncSession, round_id: int) -> RoundView | None:
+    """The round with its calendar in its district's zone; None when there is no such round."""
+    return await queries.round_by_id(session, round_id)

@@ -1,4 +1,5 @@
-"""Reaching Telegram at start-up: one line and a retry when it is down, never a traceback.
+"""Reaching Telegram and the database at start-up: one line and a retry when it is down, never
+a traceback.
 
 A village office's connection drops often, and a bot started during an outage should simply
 begin once Telegram answers. Only a token Telegram refuses is final: retrying cannot fix it.
@@ -19,9 +20,13 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import N_, ConfigError
 from bot.i18n import normalize_locale, translations
+from storage.db import READ_ONLY_OPTION
 
 T = TypeVar("T")
 
@@ -104,3 +109,18 @@ async def reach_telegram(
 
 def _n(seconds: float) -> str:
     return f"{seconds:g}"
+
+
+async def check_database(engine: AsyncEngine, url: str) -> None:
+    """Fail with one operator-readable line when the database cannot be reached."""
+    try:
+        async with engine.connect() as conn:
+            # A look, not a write: an operator's command must not wait for a busy bot here.
+            await conn.execution_options(**{READ_ONLY_OPTION: True})
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # every driver has its own errors; the operator needs one line
+        safe = make_url(url).render_as_string(hide_password=True)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            N_("The database {url} cannot be reached: {reason}"), url=safe, reason=reason
+        ) from None

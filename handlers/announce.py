@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import announcements, commands, follows, policy
+from bot import announcements, commands, follows, places, policy
 from bot import reminders as reminder_rules
 from bot.errors import Code, DomainError, Invalid, Stale
 from bot.text import join_blocks, q
@@ -22,7 +22,6 @@ from handlers import outbound
 from handlers.callbacks import AckCb, AnnAction, AnnCb
 from handlers.formats import when
 from handlers.render import error_text
-from storage import delivery, queries
 from storage.statuses import AnnouncementStep
 from storage.views import BroadcastView, PersonView, Scope
 
@@ -54,7 +53,7 @@ async def audience_names(session: AsyncSession, view: BroadcastView) -> str:
     if view.scope in (Scope.KECAMATAN, Scope.VILLAGES):
         names = []
         for kode in view.codes:
-            region = await queries.region_view(session, kode)
+            region = await places.region(session, kode)
             names.append(region.name if region else kode)
         prefix = _("Kecamatan") if view.scope == Scope.KECAMATAN else _("Villages")
         return f"{prefix}: {q(', '.join(names))}"
@@ -127,7 +126,7 @@ async def picker(
     chosen = set(view.codes)
     builder = InlineKeyboardBuilder()
     if view.scope == Scope.KECAMATAN or kecamatan is None:
-        areas = await queries.kecamatan_of(session, view.district_id)
+        areas = await places.kecamatan_of(session, view.district_id)
         for area in areas[page * PAGE : (page + 1) * PAGE]:
             if view.scope == Scope.KECAMATAN:
                 mark = "✅ " if area.kode in chosen else ""
@@ -144,7 +143,7 @@ async def picker(
                 "remove), then Done."
             )
     else:
-        villages = await queries.villages_in(session, kecamatan)
+        villages = await places.villages_in(session, kecamatan)
         for village in villages[page * PAGE : (page + 1) * PAGE]:
             mark = "✅ " if village.kode in chosen else ""
             builder.button(
@@ -154,7 +153,7 @@ async def picker(
                 ),
             )
         total, action, arg = len(villages), AnnAction.KECAMATAN, kecamatan
-        area = await queries.region_view(session, kecamatan)
+        area = await places.region(session, kecamatan)
         text = _("Villages in Kec. {kecamatan}: tap to include or remove.").format(
             kecamatan=q(area.name if area else kecamatan)
         )
@@ -224,7 +223,7 @@ def router() -> Router:
                 raise
             names = []
             for d in announcements.pokja_districts(person):
-                district = await queries.district_by_id(session, d)
+                district = await places.district(session, d)
                 names.append((d, district.name if district else str(d)))
             await message.answer(
                 _("For which district is the announcement?"), reply_markup=districts_keyboard(names)
@@ -379,8 +378,7 @@ def router() -> Router:
                     return
                 kecamatan = None
                 if view.scope == Scope.VILLAGES:
-                    region = await queries.village(session, callback_data.arg)
-                    kecamatan = region.parent_kode if region else None
+                    kecamatan = await places.kecamatan_of_village(session, callback_data.arg)
                 update = await picker(session, view, callback_data.page, kecamatan)
                 await message.edit_text(**update)  # type: ignore[arg-type]
                 return
@@ -405,10 +403,10 @@ def router() -> Router:
                 await callback.answer()
                 await state.clear()
                 shown = outbound.progress_text(
-                    view, await delivery.delivery_counts(session, view.id), None
+                    view, await announcements.delivery_counts(session, view.id), None
                 )
                 # The sender edits this message only when its text changes from this one.
-                await delivery.remember_progress(session, view.id, shown)
+                await announcements.remember_progress(session, view.id, shown)
                 await message.edit_text(shown)
                 return
             elif action == AnnAction.DISCARD:
@@ -434,7 +432,7 @@ def router() -> Router:
         items = await announcements.history(session, person)
         counts = {}
         if announcements.pokja_districts(person):
-            counts = {b.id: await delivery.delivery_counts(session, b.id) for b in items}
+            counts = {b.id: await announcements.delivery_counts(session, b.id) for b in items}
         for chunk in outbound.history_text(items, counts):
             await message.answer(chunk)
 
@@ -449,8 +447,8 @@ def router() -> Router:
             return
         blocks = [_("⏰ <b>Reminders to committees: the latest one each</b>")]
         for district_id in announcements.pokja_districts(person):
-            district = await queries.district_by_id(session, district_id)
-            for receipt in await delivery.reminder_receipts(session, district_id):
+            district = await places.district(session, district_id)
+            for receipt in await announcements.reminder_receipts(session, district_id):
                 if receipt.acked_at:
                     state = _("✅ read {when}").format(
                         when=when(

@@ -21,7 +21,6 @@ from handlers import keyboards, villages
 from handlers.callbacks import LangCb, MenuAction, MenuCb
 from handlers.formats import when
 from handlers.render import error_text, round_line
-from storage import queries
 from storage.views import PersonView, Role
 
 
@@ -200,7 +199,7 @@ def router() -> Router:
 
 async def _reload(session: AsyncSession, person: PersonView) -> PersonView:
     """The person with the roles just granted, for the home screen that follows."""
-    return await queries.person_view_by_id(session, person.id) or person
+    return await people.reload(session, person)
 
 
 def group_router() -> Router:

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import commands, exports, follows, people, review, rounds, winners
+from bot import commands, exports, follows, people, places, review, rounds, winners
 from bot.config import Settings
 from bot.deeplink import start_link
 from bot.errors import DomainError, Stale
@@ -34,7 +34,6 @@ from handlers.review_text import (
     villages_text,
     winners_blocks,
 )
-from storage import queries
 from storage.views import PersonView, Role, RoundView
 
 
@@ -120,7 +119,7 @@ def router() -> Router:
     async def load_round(
         message: Message, session: AsyncSession, person: PersonView, rid: int, now: datetime
     ) -> RoundView | None:
-        round_ = await queries.round_by_id(session, rid)
+        round_ = await rounds.round_by_id(session, rid)
         if round_ is None:
             await message.answer(_("That round does not exist. /round lists them."))
             return None
@@ -155,7 +154,7 @@ def router() -> Router:
         for round_ in found[:10]:
             b.button(text=round_.name, callback_data=DeskCb(action=DeskAction.SHOW, id=round_.id))
         for district_id in review.staff_districts(person):
-            district = await queries.district_by_id(session, district_id)
+            district = await places.district(session, district_id)
             label = _("➕ Open a new round")
             if len(review.staff_districts(person)) > 1 and district:
                 label += f" ({district.name})"
@@ -428,7 +427,7 @@ def router() -> Router:
         now: datetime,
     ) -> None:
         data = await state.get_data()
-        district = await queries.district_by_id(session, int(data["district"]))
+        district = await places.district(session, int(data["district"]))
         if district is None:
             await state.clear()
             return
@@ -482,7 +481,7 @@ def router() -> Router:
         draft = await attempt(message, maker(session, person, rid, now))
         if draft is None:
             return
-        district = await queries.district_by_id(session, draft.round.district_id)
+        district = await places.district(session, draft.round.district_id)
         name = district.name if district else ""
         blocks = (
             candidates_blocks(draft.params, name, draft.round.timezone)
@@ -566,7 +565,7 @@ def router() -> Router:
             return
         await message.edit_reply_markup(reply_markup=None)
         if callback_data.action == DeskAction.PUBLISH_CANDIDATES:
-            round_ = await queries.round_by_id(session, callback_data.id)
+            round_ = await rounds.round_by_id(session, callback_data.id)
             assert round_ is not None and round_.clarify_end is not None
             await message.answer(
                 _(
@@ -701,16 +700,14 @@ def router() -> Router:
         if created is None:
             return
         me = await bot.me()
-        district = await queries.district_by_id(session, district_id)
+        district = await places.district(session, district_id)
         zone = district.timezone if district else "Asia/Jakarta"
         link = start_link(me.username or "", created.code)
         if role == Role.POKJA:
             who = _("a POKJA member")
         else:
-            village_row = await queries.village(session, village or "")
-            who = _("a PAKEM member of {village}").format(
-                village=q(village_row.name if village_row else village)
-            )
+            village_name = await places.village_name(session, village or "")
+            who = _("a PAKEM member of {village}").format(village=q(village_name or village))
         await message.answer(
             _(
                 "🔗 Invitation for {who}, valid once until {when}:\n{link}\n\n"

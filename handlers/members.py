@@ -14,12 +14,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import commands, review, roles
+from bot import commands, places, review, roles
 from bot.text import join_blocks, q
 from handlers.callbacks import MemberAction, MemberCb
 from handlers.replies import LEAVE, attempt, opened, reasoned
 from handlers.roles_text import role_label
-from storage import queries
 from storage.views import PersonView, Role
 
 MAX_BUTTONS = 90  # Telegram allows 100 buttons in one message
@@ -112,11 +111,10 @@ def router() -> Router:
             return
         await state.set_state(Removing.reason)
         await state.set_data({"grant": callback_data.id})
-        district = await queries.district_by_id(session, target.district_id)
+        district = await places.district(session, target.district_id)
         where = target.village_kode or (district.name if district else "")
         if target.village_kode:
-            region = await queries.village(session, target.village_kode)
-            where = region.name if region else target.village_kode
+            where = await places.village_name(session, target.village_kode) or target.village_kode
         await message.answer(
             _(
                 "Why is {name} no longer {role} of {where}? They will read your reason. "

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import commands, objections
+from bot import commands, objections, places
 from bot.errors import Code, DomainError, Locked, NotFound
 from bot.objections import (
     CATEGORIES,
@@ -64,10 +64,8 @@ async def show(
     step = draft.step
     if step == Step.ROUND:
         text = _("Objections are open in several rounds. Which one?")
-        from storage import queries
-
         for window in await objections.open_windows(session, now):
-            district = await queries.district_by_id(session, window.district_id)
+            district = await places.district(session, window.district_id)
             b.button(
                 text=f"{window.name} ({district.name if district else ''})",
                 callback_data=ObjCb(action=ObjAction.ROUND, id=draft.id, arg=str(window.id)),

@@ -22,13 +22,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import commands, deeplink, follows, policy, poster
+from bot import commands, deeplink, follows, places, policy, poster
 from bot.config import Settings
 from bot.errors import DomainError
 from bot.text import q
 from handlers.callbacks import VillageAction, VillageCb
 from handlers.render import error_text
-from storage import queries
 from storage.views import PersonView, RegionView, VillageView
 
 PAGE = follows.PAGE_SIZE
@@ -47,7 +46,7 @@ def village_label(village: VillageView, with_district: bool) -> str:
 
 
 async def several_districts(session: AsyncSession) -> bool:
-    return len(await queries.districts(session)) > 1
+    return await places.several_districts(session)
 
 
 def paged(
@@ -138,7 +137,7 @@ def browse_button() -> tuple[str, VillageCb]:
 
 
 async def overview(message: Message, session: AsyncSession, person: PersonView) -> None:
-    mine = await queries.followed_villages(session, person.id)
+    mine = await follows.followed(session, person.id)
     wide = await several_districts(session)
     if mine:
         lines = [_("<b>Villages you follow</b>")]
@@ -254,7 +253,7 @@ def router() -> Router:
         await callback.answer()
         if not isinstance(callback.message, Message):
             return
-        districts = await queries.districts(session)
+        districts = await places.districts(session)
         if len(districts) > 1 and not callback_data.kode:
             builder = InlineKeyboardBuilder()
             for district in districts:
@@ -271,7 +270,7 @@ def router() -> Router:
         if district is None:
             await callback.message.answer(_("No villages are known yet."))
             return
-        areas = await queries.kecamatan_of(session, district.id)
+        areas = await places.kecamatan_of(session, district.id)
         await callback.message.answer(
             _("Which kecamatan?"),
             reply_markup=kecamatan_keyboard(areas, callback_data.page, district.kode),
@@ -284,8 +283,8 @@ def router() -> Router:
         await callback.answer()
         if not isinstance(callback.message, Message):
             return
-        area = await queries.region_view(session, callback_data.kode)
-        villages = await queries.villages_in(session, callback_data.kode)
+        area = await places.region(session, callback_data.kode)
+        villages = await places.villages_in(session, callback_data.kode)
         if area is None or not villages:
             await callback.message.answer(_("That kecamatan is not known. Send /village."))
             return

@@ -66,23 +66,6 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
 
 
-async def check_database(engine: AsyncEngine, url: str) -> None:
-    """Fail with one operator-readable line when the database cannot be reached."""
-    from bot.config import N_, ConfigError
-
-    try:
-        async with engine.connect() as conn:
-            # A look, not a write: an operator's command must not wait for a busy bot here.
-            await conn.execution_options(**{READ_ONLY_OPTION: True})
-            await conn.execute(text("SELECT 1"))
-    except Exception as exc:  # every driver has its own errors; the operator needs one line
-        safe = make_url(url).render_as_string(hide_password=True)
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(
-            N_("The database {url} cannot be reached: {reason}"), url=safe, reason=reason
-        ) from None
-
-
 async def ping(engine: AsyncEngine) -> None:
     """One round trip to the database; raises whatever the driver raises when it cannot.
 

@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.cache import CACHE, SESSION_VERSION, VERSION_KEY, hold_rows, touches_watched
+from storage.cache import CACHE, SESSION_VERSION, VERSION_KEY, hold_rows, touches_watched
 from storage.models import (
     Attachment,
     BudgetLine,
@@ -186,7 +186,7 @@ async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Pers
 _PERSON = Person.__table__  # type: ignore[attr-defined]
 _GRANT = RoleGrant.__table__  # type: ignore[attr-defined]
 _SETTING = Setting.__table__  # type: ignore[attr-defined]
-# The person, their live grants and the cache stamp (see bot/cache.py) in one statement: the
+# The person, their live grants and the cache stamp (see storage/cache.py) in one statement: the
 # one read every update needs. Built once: building it costs more than running it.
 _PERSON_WITH_GRANTS = (
     select(

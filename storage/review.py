@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.money import line_total
+from storage.amounts import line_total
 from storage.models import (
     AuditEntry,
     BudgetLine,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.money import line_total
+from storage.amounts import line_total
 from storage.statuses import AnnouncementStep, BroadcastKind, BroadcastStatus
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.regions import import_regions
 from storage import queries
 from storage.models import Objection, Person, Proposal, RoleGrant, Round
-from storage.review import FILED, ObjectionStatus
+from storage.review import ObjectionStatus
 from storage.views import DistrictView, PersonView, Role, RoundView
+from tests import factories
 from tests.seed import BLUMAH, kendal, round_
 
 SEMARANG_CSV = """kode,nama,tingkat
@@ -97,27 +98,5 @@ async def world(
 def objection_row(
     w: World, person_id: int, status: ObjectionStatus, now: datetime, number: int
 ) -> Objection:
-    """An objection as the bot leaves it in that status: drafts (withdrawn and expired ones
-    too) have no number and no filing time."""
-    row = Objection(
-        round_id=w.round.id,
-        district_id=w.district.id,
-        person_id=person_id,
-        proposal_id=w.proposal_id,
-        village_kode=BLUMAH,
-        status=status,
-        step="confirm",
-        category="other",
-        text="Papan nama proyek tidak ada di lokasi.",
-        anonymous=False,
-        created_at=now,
-    )
-    if status in FILED:
-        row.step = "filed"
-        row.number = f"KB-{w.round.year}-{number:04d}"
-        row.filed_at = now
-    if status in (ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED):
-        row.outcome = status.value
-        row.answer_text = "Sudah diperiksa di lapangan."
-        row.answered_at = now
-    return row
+    """An objection to the world's candidate, as the bot leaves it in that status."""
+    return factories.objection(w.round, w.proposal_id, person_id, status, now, number)

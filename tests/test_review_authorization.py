@@ -13,7 +13,6 @@ from handlers.callbacks import DeskCb, InviteCb, ObjCb, QueueCb, RevCb
 from storage.models import (
     AuditEntry,
     Broadcast,
-    BudgetLine,
     ChecklistMark,
     Invite,
     Objection,
@@ -21,7 +20,9 @@ from storage.models import (
     Round,
     Verification,
 )
+from storage.statuses import ProposalStatus
 from storage.views import Role
+from tests import factories
 from tests.review_helpers import KEDITEN, grant
 from tests.seed import BLUMAH, kendal, round_
 
@@ -39,46 +40,23 @@ async def seed_round(sessions, clock, district):
             ("KDL-2026-001", KEDITEN, "submitted"),
             ("KDL-2026-002", BLUMAH, "candidate"),
         ):
-            from storage.models import Person
-
-            author = Person(telegram_id=9_000_000 + len(ids), full_name="Penulis")
-            session.add(author)
-            await session.flush()
-            row = Proposal(
-                round_id=round_view.id,
-                district_id=round_view.district_id,
-                village_kode=village,
-                author_id=author.id,
-                status=status,
-                step="review",
+            author = await factories.person(session, "Penulis", telegram_id=9_000_000 + len(ids))
+            row = await factories.proposal(
+                session,
+                round_view,
+                author.id or 0,
+                ProposalStatus(status),
+                now,
                 number=number,
+                village=village,
                 title=f"Usulan {number}",
-                activity="road",
                 location_name="Dusun",
                 problem="Jalan rusak parah",
                 households=10,
                 poor_households=5,
-                submitted_at=now,
-                version=1,
-            )
-            session.add(row)
-            await session.flush()
-            session.add(
-                BudgetLine(
-                    proposal_id=row.id,
-                    position=1,
-                    item="Semen",
-                    volume_milli=1000,
-                    unit="sak",
-                    unit_price=65_000,
-                    source="apbd",
-                    complete=True,
-                )
             )
             ids[number] = row.id
-        objector = Person(telegram_id=9_100_000, full_name="Penyanggah Rahasia")
-        session.add(objector)
-        await session.flush()
+        objector = await factories.person(session, "Penyanggah Rahasia", telegram_id=9_100_000)
         objection = Objection(
             number="KB-2026-0001",
             round_id=round_view.id,

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from bot import review
 from bot.errors import Stale
 from storage import queries
-from storage.models import AuditEntry, Person
+from storage.models import AuditEntry, Person, Proposal
 from storage.views import Role
+from tests import factories
 from tests.outbound_helpers import drained
 from tests.review_helpers import audit_actions, grant, proposal_by_number, write_proposal
 from tests.seed import BLUMAH, kendal, round_
@@ -68,8 +69,6 @@ async def test_simultaneous_decisions_exactly_one_wins(rounds, sessions, clock):
     """The same two decisions started in the same instant, in two transactions, many times."""
     district = await kendal(sessions, clock())
     round_view = await round_(sessions, district, clock(), days=5)
-    from storage.models import BudgetLine, Proposal
-
     async with sessions() as session, session.begin():
         members = []
         for n in range(2):
@@ -82,29 +81,13 @@ async def test_simultaneous_decisions_exactly_one_wins(rounds, sessions, clock):
             members.append(p.id)
         pids = []
         for n in range(rounds):
-            row = Proposal(
-                round_id=round_view.id,
-                district_id=round_view.district_id,
-                village_kode=BLUMAH,
-                author_id=members[0],
-                status="submitted",
+            row = await factories.proposal(
+                session,
+                round_view,
+                members[0],
                 number=f"KDL-2026-{n + 1:03d}",
-                title="Jalan",
-                version=1,
-            )
-            session.add(row)
-            await session.flush()
-            session.add(
-                BudgetLine(
-                    proposal_id=row.id,
-                    position=1,
-                    item="x",
-                    volume_milli=1000,
-                    unit="u",
-                    unit_price=1000,
-                    source="apbd",
-                    complete=True,
-                )
+                step="title",
+                activity=None,
             )
             pids.append(row.id)
 

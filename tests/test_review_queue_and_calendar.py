@@ -14,7 +14,9 @@ from bot import reminders, review, rounds, winners
 from bot.errors import Invalid, Locked
 from storage import queries
 from storage.models import Broadcast, Outbox, Person, Proposal, RoleGrant, Round
+from storage.statuses import ProposalStatus
 from storage.views import Role
+from tests import factories
 from tests.seed import BLUMAH, PLANTUNGAN, kendal, round_
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -49,18 +51,18 @@ async def test_queue_pages_and_filters(sessions, clock):
     pokja, pakem = await people(sessions, district.id, round_view.id)
     async with sessions() as session, session.begin():
         for n in range(11):
-            session.add(
-                Proposal(
-                    round_id=round_view.id,
-                    district_id=round_view.district_id,
-                    village_kode=BLUMAH if n % 2 else PLANTUNGAN,
-                    author_id=pakem.id,
-                    status="candidate" if n == 3 else ("draft" if n == 10 else "submitted"),
-                    activity="water" if n < 4 else "road",
-                    number=None if n == 10 else f"KDL-2026-{n + 1:03d}",
-                    title=f"Usulan {n}",
-                    submitted_at=None if n == 10 else clock(),
-                )
+            await factories.proposal(
+                session,
+                round_view,
+                pakem.id,
+                ProposalStatus("candidate" if n == 3 else ("draft" if n == 10 else "submitted")),
+                clock(),
+                village=BLUMAH if n % 2 else PLANTUNGAN,
+                activity="water" if n < 4 else "road",
+                number=f"KDL-2026-{n + 1:03d}",
+                title=f"Usulan {n}",
+                step="title",
+                lines=0,
             )
     async with sessions() as session:
         everything = review.QueueFilter()
@@ -126,16 +128,15 @@ async def test_candidates_wait_for_the_review_to_end_and_every_decision(sessions
         stored.review_end = clock() + timedelta(days=3)
         stored.clarify_end = clock() + timedelta(days=10)
         for n, status in enumerate(("candidate", "revision", "submitted", "rejected")):
-            session.add(
-                Proposal(
-                    round_id=round_view.id,
-                    district_id=round_view.district_id,
-                    village_kode=BLUMAH,
-                    author_id=pakem.id,
-                    status=status,
-                    number=f"KDL-2026-{n + 1:03d}",
-                    title="Jalan",
-                )
+            await factories.proposal(
+                session,
+                round_view,
+                pakem.id,
+                ProposalStatus(status),
+                number=f"KDL-2026-{n + 1:03d}",
+                activity=None,
+                step="title",
+                lines=0,
             )
     async with sessions() as session:
         with pytest.raises(Locked) as early:

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot import cache, people, roles
-from storage import queries
+from bot import people, roles
+from storage import cache, queries
 from storage.models import District, Person, Region, Round, RoundVillage, Setting
 from storage.views import Grant, Role
 from tests.bench.updates import Statements, statements_per_step
