@@ -6,7 +6,9 @@ Money is always an `int` of whole Rupiah. Parsing goes through `Decimal`, never 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from storage.amounts import line_total  # one rule: storage totals proposals with it too
 
 MAX_AMOUNT = 10**13
 PROPOSAL_CAP = 10 * 10**9
@@ -268,9 +270,3 @@ def parse_count(text: str, units: frozenset[str] = frozenset(), locale: str | No
 
 def _unit_key(unit: str) -> str:
     return " ".join(unit.lower().rstrip(".").split())
-
-
-def line_total(volume_milli: int, unit_price: int) -> int:
-    """Volume times price in whole Rupiah, half a Rupiah rounded up."""
-    exact = Decimal(volume_milli) * Decimal(unit_price) / 1000
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))

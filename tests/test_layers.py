@@ -12,9 +12,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from hypothesis import given
-from hypothesis import strategies as st
-
 from bot import money
 from storage import amounts
 
@@ -22,7 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _VIEW = "a frozen view value that bot/ functions return; it carries no session and no query"
 _STATUS = "a status enum the handler renders or compares; a value, not a query"
-_PARALLEL = "handlers/proposal.py is being reworked in parallel"
 
 # (importing handler module, storage module, name) -> why it may be there.
 HANDLER_ALLOWED: dict[tuple[str, str, str], str] = {
@@ -30,12 +26,14 @@ HANDLER_ALLOWED: dict[tuple[str, str, str], str] = {
         (module, "storage.views", name): _VIEW
         for module, names in {
             "handlers.announce": ("BroadcastView", "PersonView", "Scope"),
+            "handlers.budget_echo": ("ProposalView",),
             "handlers.callbacks": ("Scope",),
             "handlers.common": ("PersonView", "Role"),
             "handlers.desk": ("PersonView", "Role", "RoundView"),
             "handlers.keyboards": ("ProposalView", "RoundView"),
             "handlers.members": ("PersonView", "Role"),
             "handlers.objections": ("PersonView", "Role"),
+            "handlers.proposal": ("PersonView", "ProposalView"),
             "handlers.outbound": ("BroadcastView", "ClaimedRow", "DeliveryCounts", "VillageCounts"),
             "handlers.render": ("LineView", "ProposalView", "RoundView"),
             "handlers.review": ("PersonView",),
@@ -50,9 +48,7 @@ HANDLER_ALLOWED: dict[tuple[str, str, str], str] = {
     ("handlers.render", "storage.statuses", "OPEN_DRAFT"): _STATUS,
     ("handlers.render", "storage.statuses", "PAST_DRAFT"): _STATUS,
     ("handlers.render", "storage.statuses", "ProposalStatus"): _STATUS,
-    ("handlers.proposal", "storage.statuses", "OPEN_DRAFT"): _PARALLEL,
-    ("handlers.proposal", "storage.views", "PersonView"): _PARALLEL,
-    ("handlers.proposal", "storage.views", "ProposalView"): _PARALLEL,
+    ("handlers.proposal", "storage.statuses", "OPEN_DRAFT"): _STATUS,
 }
 
 
@@ -134,10 +130,6 @@ def test_handlers_never_import_a_storage_module_whole() -> None:
     assert not modules, sorted(modules)
 
 
-@given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=0, max_value=10**12))
-def test_storage_totals_a_line_as_the_money_rules_do(volume_milli: int, unit_price: int) -> None:
-    # storage.amounts holds its own copy of the rule until bot/money.py imports it from there
-    # (bot/money.py is being reworked in parallel); the two must never part.
-    assert amounts.line_total(volume_milli, unit_price) == money.line_total(
-        volume_milli, unit_price
-    )
+def test_the_domain_totals_a_line_with_the_storage_rule_itself() -> None:
+    # One rule: bot.money re-exports storage.amounts.line_total rather than keeping a copy.
+    assert money.line_total is amounts.line_total
