@@ -35,7 +35,8 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import (
-    TelegramBadRequest,
+    AiogramError,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -113,16 +114,22 @@ class HoldUntilCommit(BaseRequestMiddleware):
         held = held_replies.get()
         if held is None or not isinstance(method, HELD_BACK):
             return await make_request(bot, method)
-        if not held.methods:
+        chat = getattr(method, "chat_id", None)
+        if isinstance(chat, int) and not any(_chat(m) is not None for m in held.methods):
             # A chat Telegram holds back: the update waits in its lane and is handled again
             # when the chat may be written to, instead of committing replies it cannot send.
+            # (The first reply to a chat: a button's answer before it names none.)
             lane = current_lane.get()
-            chat = getattr(method, "chat_id", None)
-            wait = self.gate.wait_for(chat if isinstance(chat, int) else None)
+            wait = self.gate.wait_for(chat)
             if lane is not None and not lane.answered and wait > 0:
                 raise LaneMustWait(wait)
         held.methods.append(method)
         return NotSentYet(method)  # type: ignore[return-value]
+
+
+def _chat(method: TelegramMethod[Any]) -> int | None:
+    chat = getattr(method, "chat_id", None)
+    return chat if isinstance(chat, int) else None
 
 
 # -- keeping replies in the inbox row ------------------------------------------------------------
@@ -225,13 +232,16 @@ async def deliver(bot: Bot, methods: Sequence[TelegramMethod[Any]]) -> Delivery:
             await bot(method)
         except TelegramRetryAfter as exc:
             return Delivery(sent, list(methods[index:]), float(exc.retry_after))
+        except TelegramEntityTooLarge:  # a network error by class, but final: never smaller
+            log.exception("Telegram refused a reply as too large; it is skipped")
+            continue
         except (TelegramNetworkError, TelegramServerError, TimeoutError, OSError) as exc:
             log.warning("reply %s could not reach Telegram: %s", type(method).__name__, exc)
             return Delivery(sent, list(methods[index:]), AWAY_RETRY_S)
         except TelegramForbiddenError:
             log.info("the person blocked the bot: %s replies not sent", len(methods) - index)
             return Delivery(sent, [])
-        except TelegramBadRequest:
+        except AiogramError:  # any other refusal is final: sending it again cannot help
             log.exception("Telegram refused a reply (%s); it is skipped", type(method).__name__)
             continue
         sent += 1

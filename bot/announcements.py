@@ -300,11 +300,6 @@ async def delivery_counts(session: AsyncSession, broadcast_id: int) -> DeliveryC
     return await delivery.delivery_counts(session, broadcast_id)
 
 
-async def remember_progress(session: AsyncSession, broadcast_id: int, text: str) -> None:
-    """The progress text the author sees now, so that the sender never sends it unchanged."""
-    await delivery.remember_progress(session, broadcast_id, text)
-
-
 async def reminder_receipts(session: AsyncSession, district_id: int) -> list[ReminderReceipt]:
     """Each committee member's latest reminder in the district: delivered, acknowledged."""
     return await delivery.reminder_receipts(session, district_id)

@@ -86,8 +86,10 @@ class SessionMiddleware(BaseMiddleware):
         if ticket is not None:
             ticket.done = True
             ticket.replies = held.methods
-        elif held.methods:
-            await deliver(data["bot"], held.methods)
+        elif held.methods:  # no inbox row to keep them in: what Telegram refuses now is lost
+            delivery = await deliver(data["bot"], held.methods)
+            if delivery.left:
+                log.warning("%s replies not sent: Telegram refused them", len(delivery.left))
         return result
 
     async def _person(

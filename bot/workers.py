@@ -50,6 +50,12 @@ POLL_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.5, jitter=0
 IDLE_POLL = 0.5  # how often an idle worker looks for updates stored by another process
 
 
+# Tries at sending a committed update's replies (its handling counts as one), with the inbox's
+# growing delays in between (at least 2 s, at most 30 s): Telegram away for about 10 minutes.
+# Then the replies are set aside as failed, and the chat goes on.
+REPLY_ATTEMPTS = 24
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -348,17 +354,17 @@ class Workers:
 
     async def _attempt(self, claimed: store.ClaimedUpdate) -> None:
         attempts = self.settings.inbox_attempts
-        if claimed.attempts > attempts:
-            # A worker stopped in the middle of this update that many times: set it aside.
-            await self._give_up(claimed, f"stopped mid-update {claimed.attempts - 1} times")
-            return
-        if claimed.replies is not None:  # applied before its worker stopped: only the replies
+        if claimed.replies is not None:  # applied already: only its replies are left to send
             try:
                 replies = after_commit.load(claimed.replies)
             except Exception as exc:
                 await self._give_up(claimed, f"its replies cannot be read: {describe(exc)}")
                 return
             await self._send_replies(claimed, replies)
+            return
+        if claimed.attempts > attempts:
+            # A worker stopped in the middle of this update that many times: set it aside.
+            await self._give_up(claimed, f"stopped mid-update {claimed.attempts - 1} times")
             return
         try:
             update = Update.model_validate(json.loads(claimed.raw), context={"bot": self.bot})
@@ -399,16 +405,21 @@ class Workers:
         if lane is not None:
             lane.answered = True  # committed: nothing may roll it back any more
         delivery = await after_commit.deliver(self.bot, replies)
-        if delivery.left:
-            await self._later(
-                claimed,
-                delivery.retry_in,
-                f"{len(delivery.left)} replies wait for Telegram",
-                counted=False,
-                replies=after_commit.dump(self.bot, delivery.left),
-            )
+        if not delivery.left:
+            await self._nothing_to_do(claimed)
             return
-        await self._nothing_to_do(claimed)
+        waiting = f"{len(delivery.left)} replies wait for Telegram"
+        if claimed.attempts >= REPLY_ATTEMPTS:
+            # Telegram away this long: the chat must not wait for ever behind these replies.
+            await self._give_up(claimed, f"{waiting}, given up after {claimed.attempts} tries")
+            return
+        await self._later(
+            claimed,
+            max(delivery.retry_in, retry_delay(claimed.attempts)),
+            waiting,
+            counted=True,
+            replies=after_commit.dump(self.bot, delivery.left),
+        )
 
     async def _nothing_to_do(self, claimed: store.ClaimedUpdate) -> None:
         async with self.sessions() as session, session.begin():

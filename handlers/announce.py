@@ -402,12 +402,8 @@ def router() -> Router:
                 )
                 await callback.answer()
                 await state.clear()
-                shown = outbound.progress_text(
-                    view, await announcements.delivery_counts(session, view.id), None
-                )
-                # The sender edits this message only when its text changes from this one.
-                await announcements.remember_progress(session, view.id, shown)
-                await message.edit_text(shown)
+                # The sender makes every edit of the progress message, the first one too: an
+                # edit of ours leaves after this commit, and could land after the sender's last.
                 return
             elif action == AnnAction.DISCARD:
                 await announcements.cancel(session, person, bid)

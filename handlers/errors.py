@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Bot, Router
@@ -55,7 +56,10 @@ def router() -> Router:
             if update.message is not None and update.message.chat.type == "private":
                 await update.message.answer(text)
             elif update.callback_query is not None:
-                # Handlers answer the query first, so a second answer would be refused.
+                # The handler's own answer was rolled back with its work (replies leave only
+                # after the commit): stop the button's spinner here. Late or twice is harmless.
+                with contextlib.suppress(Exception):
+                    await update.callback_query.answer()
                 message = update.callback_query.message
                 if message is not None and message.chat.type == "private":
                     await bot.send_message(message.chat.id, text)

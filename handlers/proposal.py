@@ -747,9 +747,9 @@ def router() -> Router:
         except DomainError as exc:
             await message.answer(error_text(exc))
             return
-        # Commit before telling anyone, so no confirmation goes out for a number not kept. The
-        # other committee members' copies were queued in this same transaction (the outbox).
-        await session.commit()
+        # No confirmation goes out for a number not kept: replies leave after the update's
+        # commit (bot/after_commit.py), and the other members' copies were queued in this same
+        # transaction (the outbox).
         await state.clear()
         await message.edit_reply_markup(reply_markup=None)
         view = result.proposal

@@ -9,9 +9,12 @@ import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
 )
 from aiogram.methods import (
@@ -216,3 +219,40 @@ async def test_what_telegram_could_not_take_now_is_left_for_later(
     assert delivery.sent == 1
     assert [m.text for m in delivery.left] == ["b", "c"]  # type: ignore[attr-defined]
     assert delivery.retry_in == retry_in
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        TelegramEntityTooLarge(SendMessage(chat_id=1, text="b"), "Request Entity Too Large"),
+        TelegramNotFound(SendMessage(chat_id=1, text="b"), "Not Found: chat not found"),
+        ClientDecodeError("Telegram answered what is not JSON", ValueError(), "<html>"),
+    ],
+)
+async def test_a_final_refusal_of_any_kind_skips_that_reply_only(refusal: Exception) -> None:
+    """Sending it again could not help: the chat must not wait behind it for ever."""
+    telegram = Telegram(refusal)
+    delivery = await deliver(telegram, texts("b", "c"))  # type: ignore[arg-type]
+    assert telegram.calls == ["b", "c"]
+    assert (delivery.sent, delivery.left) == (1, [])
+
+
+async def test_a_button_answer_first_does_not_hide_a_held_back_chat() -> None:
+    gate = FloodGate()
+    gate.refused(5, 12)
+    middleware = HoldUntilCommit(gate)
+
+    async def telegram(bot: Bot, method: TelegramMethod[Any]) -> Any:
+        raise AssertionError("nothing is sent while held")
+
+    async def acquire() -> None:
+        return None
+
+    tokens = (current_lane.set(Lane(5, lambda: None, acquire)), held_replies.set(HeldReplies()))
+    try:
+        await middleware(telegram, BOT, AnswerCallbackQuery(callback_query_id="1"))
+        with pytest.raises(LaneMustWait):
+            await middleware(telegram, BOT, EditMessageText(chat_id=5, message_id=2, text="x"))
+    finally:
+        held_replies.reset(tokens[1])
+        current_lane.reset(tokens[0])
