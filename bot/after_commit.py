@@ -47,7 +47,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import BufferedInputFile, FSInputFile, InputFile, URLInputFile
 from pydantic import BaseModel
 
-from bot.telegram import FloodGate, LaneMustWait, current_lane
+from bot.telegram import FloodGate, LaneMustWait, chat_of, current_lane
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,8 @@ class HoldUntilCommit(BaseRequestMiddleware):
         held = held_replies.get()
         if held is None or not isinstance(method, HELD_BACK):
             return await make_request(bot, method)
-        chat = getattr(method, "chat_id", None)
-        if isinstance(chat, int) and not any(_chat(m) is not None for m in held.methods):
+        chat = chat_of(method)
+        if chat is not None and not any(chat_of(m) is not None for m in held.methods):
             # A chat Telegram holds back: the update waits in its lane and is handled again
             # when the chat may be written to, instead of committing replies it cannot send.
             # (The first reply to a chat: a button's answer before it names none.)
@@ -125,11 +125,6 @@ class HoldUntilCommit(BaseRequestMiddleware):
                 raise LaneMustWait(wait)
         held.methods.append(method)
         return NotSentYet(method)  # type: ignore[return-value]
-
-
-def _chat(method: TelegramMethod[Any]) -> int | None:
-    chat = getattr(method, "chat_id", None)
-    return chat if isinstance(chat, int) else None
 
 
 # -- keeping replies in the inbox row ------------------------------------------------------------

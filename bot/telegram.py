@@ -89,7 +89,7 @@ class FloodGate:
             self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), until)
 
 
-def _chat_of(method: TelegramMethod[Any]) -> int | None:
+def chat_of(method: TelegramMethod[Any]) -> int | None:
     chat = getattr(method, "chat_id", None)
     return chat if isinstance(chat, int) else None
 
@@ -115,7 +115,7 @@ class WaitOutFloodLimits(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> TelegramType:
         lane = current_lane.get()
-        chat = _chat_of(method)
+        chat = chat_of(method)
         for attempt in range(self.attempts):
             wait = self.gate.wait_for(chat)
             if wait > 0:
